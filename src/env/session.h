@@ -1,0 +1,73 @@
+// A session is one program plus what is known about it (hash, baselines), and
+// answers "what does sequence S give?" through the worker pool and the cache.
+// The program (ir::Program) and what is done to it (this class) stay apart,
+// like CompilerGym's Benchmark and LlvmSession.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "env/eval_result.h"
+#include "env/result_cache.h"
+#include "env/worker_pool.h"
+#include "ir/action_catalog.h"
+#include "ir/pipeline_runner.h"
+#include "ir/program_loader.h"
+
+namespace cr1::env {
+
+struct SessionOptions {
+  PoolOptions pool;
+  // Shared cache (e.g. a persistent one for many sessions); a private
+  // in-memory cache is used when null.
+  std::shared_ptr<ResultCache> cache;
+};
+
+using ProgressFn = std::function<void(size_t done, size_t total)>;
+
+class Session {
+ public:
+  static Expected<std::unique_ptr<Session>> create(ir::Program program, SessionOptions options = {});
+
+  const ir::Program& program() const { return program_; }
+  const std::string& module_hash() const { return hash_; }
+  // Instructions of the program as loaded.
+  uint64_t base_count() const { return base_count_; }
+
+  // Evaluates sequences (cached, deduplicated, in parallel over the pool).
+  std::vector<EvalResult> evaluate(std::span<const ir::PassSequence> sequences, const ProgressFn& progress = {});
+  EvalResult evaluate(const ir::PassSequence& sequence);
+  std::vector<EvalResult> evaluate_pipelines(std::span<const std::string> pipelines, const ProgressFn& progress = {});
+
+  // default<OX> baselines, computed once on first use (all levels in one batch).
+  const EvalResult& baseline(ir::OptLevel level);
+  // IC(-Oz); an error when -Oz itself failed.
+  Expected<uint64_t> oz_count();
+  // (IC(-Oz) - IC) / IC(-Oz), as a fraction. Callers print it in percent.
+  Expected<double> over_oz(uint64_t instruction_count);
+
+  // Applies `sequence` in a fresh worker (verifier on) and writes the
+  // optimized module to `out` (.bc or .ll) atomically.
+  EvalResult apply_and_write(const ir::PassSequence& sequence, const std::filesystem::path& out);
+
+  WorkerPool& pool() { return *pool_; }
+  ResultCache& cache() { return *cache_; }
+
+ private:
+  Session(ir::Program program, SessionOptions options);
+
+  ir::Program program_;
+  std::string hash_;
+  uint64_t base_count_ = 0;
+  std::shared_ptr<ResultCache> cache_;
+  std::unique_ptr<WorkerPool> pool_;
+  std::map<ir::OptLevel, EvalResult> baselines_;
+};
+
+}  // namespace cr1::env

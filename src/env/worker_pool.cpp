@@ -1,0 +1,329 @@
+#include "env/worker_pool.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <thread>
+
+#include <fmt/format.h>
+#include <llvm/IR/Module.h>
+#include <llvm/Support/ErrorHandling.h>
+#include <llvm/Transforms/Utils/Cloning.h>
+#include <nlohmann/json.hpp>
+
+#include "ir/pipeline_runner.h"
+#include "ir/program_loader.h"
+#include "util/subprocess.h"
+
+namespace cr1::env {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using json = nlohmann::json;
+
+// Frames on the worker socket: 4-byte little-endian length, then JSON.
+bool write_frame(int fd, const std::string& payload) {
+  std::string frame(4, '\0');
+  uint32_t n = static_cast<uint32_t>(payload.size());
+  std::memcpy(frame.data(), &n, 4);
+  frame += payload;
+  size_t off = 0;
+  while (off < frame.size()) {
+    ssize_t w = ::send(fd, frame.data() + off, frame.size() - off, MSG_NOSIGNAL);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    off += static_cast<size_t>(w);
+  }
+  return true;
+}
+
+// Pops one complete frame from `buf` into `payload`.
+bool pop_frame(std::string& buf, std::string& payload) {
+  if (buf.size() < 4) return false;
+  uint32_t n;
+  std::memcpy(&n, buf.data(), 4);
+  if (buf.size() < 4 + static_cast<size_t>(n)) return false;
+  payload.assign(buf, 4, n);
+  buf.erase(0, 4 + static_cast<size_t>(n));
+  return true;
+}
+
+// Blocking read of one frame (child side). False on EOF.
+bool read_frame_blocking(int fd, std::string& buf, std::string& payload) {
+  char chunk[65536];
+  while (!pop_frame(buf, payload)) {
+    ssize_t r = ::read(fd, chunk, sizeof chunk);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    buf.append(chunk, static_cast<size_t>(r));
+  }
+  return true;
+}
+
+// --- child side -----------------------------------------------------------
+
+int g_child_sock = -1;
+
+// LLVM's report_fatal_error lands here in a worker: answer "crashed" with the
+// reason, then die. The parent replaces the worker.
+void child_fatal_error_handler(void*, const char* reason, bool) {
+  json answer = {{"status", "crashed"}, {"message", fmt::format("LLVM ERROR: {}", reason)}, {"fatal", true}};
+  write_frame(g_child_sock, answer.dump());
+  ::_exit(70);
+}
+
+[[noreturn]] void child_main(const llvm::Module& module, int sock) {
+  g_child_sock = sock;
+  llvm::install_fatal_error_handler(child_fatal_error_handler, nullptr);
+  std::string buf, payload;
+  while (read_frame_blocking(sock, buf, payload)) {
+    json answer;
+    try {
+      json req = json::parse(payload);
+      std::string pipeline = req.at("pipeline").get<std::string>();
+      auto clone = llvm::CloneModule(module);
+      auto t0 = Clock::now();
+      auto st = ir::run_pipeline(*clone, pipeline, {.verify = req.value("verify", false)});
+      double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+      if (!st) {
+        EvalStatus status = st.error().kind == ErrorKind::verify ? EvalStatus::invalid_ir : EvalStatus::invalid_pass;
+        answer = {{"status", eval_status_name(status)}, {"message", st.error().message}, {"pass_seconds", secs}};
+      } else {
+        answer = {{"status", "ok"}, {"instruction_count", ir::count_instructions(*clone)}, {"pass_seconds", secs}};
+        std::string out = req.value("output_path", std::string());
+        if (!out.empty()) {
+          if (auto w = ir::write_module(*clone, out); !w)
+            answer = {{"status", "crashed"}, {"message", w.error().message}};
+        }
+      }
+    } catch (const std::exception& e) {
+      answer = {{"status", "crashed"}, {"message", fmt::format("worker: bad request: {}", e.what())}};
+    }
+    if (!write_frame(sock, answer.dump())) break;
+  }
+  ::_exit(0);
+}
+
+std::string signal_text(int sig) {
+  const char* name = ::strsignal(sig);
+  return fmt::format("signal {} ({})", sig, name ? name : "?");
+}
+
+}  // namespace
+
+int hardware_jobs() {
+  unsigned n = std::thread::hardware_concurrency();
+  return n ? static_cast<int>(n) : 1;
+}
+
+WorkerPool::WorkerPool(const llvm::Module& module, PoolOptions options)
+    : module_(module), options_(options), jobs_(options.jobs > 0 ? options.jobs : hardware_jobs()) {
+  workers_.resize(static_cast<size_t>(jobs_));
+}
+
+WorkerPool::~WorkerPool() {
+  for (auto& w : workers_) retire(w);
+}
+
+bool WorkerPool::spawn(Worker& w) {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return false;
+  int err_fd = ::memfd_create("cr1-worker-stderr", MFD_CLOEXEC);
+  pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(sv[0]);
+    ::close(sv[1]);
+    if (err_fd >= 0) ::close(err_fd);
+    return false;
+  }
+  if (pid == 0) {
+    // Die with the parent; and if it is already gone, do not linger.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(0);
+    ::signal(SIGPIPE, SIG_IGN);
+    int devnull = ::open("/dev/null", O_RDWR);
+    ::dup2(devnull, 0);
+    ::dup2(devnull, 1);
+    if (err_fd >= 0) ::dup2(err_fd, 2);
+    // Keep only stdio and our socket: the sockets of sibling workers must not
+    // stay open here, or their EOF would never be seen.
+    ::dup2(sv[1], 3);
+    ::close_range(4, ~0U, 0);
+    child_main(module_, 3);
+  }
+  ::close(sv[1]);
+  w.pid = pid;
+  w.sock = sv[0];
+  w.stderr_fd = err_fd;
+  w.evaluations = 0;
+  w.busy = false;
+  w.inbox.clear();
+  ++stats_.spawns;
+  return true;
+}
+
+void WorkerPool::retire(Worker& w) {
+  if (w.pid > 0) {
+    ::kill(w.pid, SIGKILL);
+    while (::waitpid(w.pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  }
+  if (w.sock >= 0) ::close(w.sock);
+  if (w.stderr_fd >= 0) ::close(w.stderr_fd);
+  w = Worker{};
+}
+
+std::string WorkerPool::crash_evidence(Worker& w, int wait_status) {
+  std::string how = WIFSIGNALED(wait_status) ? signal_text(WTERMSIG(wait_status))
+                    : WIFEXITED(wait_status) ? fmt::format("exit code {}", WEXITSTATUS(wait_status))
+                                             : "unknown";
+  std::string err;
+  if (w.stderr_fd >= 0) {
+    off_t size = ::lseek(w.stderr_fd, 0, SEEK_END);
+    off_t from = size > 4096 ? size - 4096 : 0;
+    err.resize(static_cast<size_t>(size - from));
+    ssize_t got = ::pread(w.stderr_fd, err.data(), err.size(), from);
+    err.resize(got > 0 ? static_cast<size_t>(got) : 0);
+  }
+  std::string tail = tail_lines(err, 2);
+  return tail.empty() ? fmt::format("worker died: {}", how) : fmt::format("worker died: {}: {}", how, tail);
+}
+
+std::vector<EvalResult> WorkerPool::run(std::span<const EvalRequest> requests,
+                                        const std::function<void(size_t)>& progress) {
+  std::vector<EvalResult> results(requests.size());
+  std::deque<size_t> pending;
+  for (size_t i = 0; i < requests.size(); ++i) pending.push_back(i);
+  std::vector<int> attempts(requests.size(), 0);
+  size_t done = 0;
+
+  auto finish = [&](size_t i, EvalResult r) {
+    results[i] = std::move(r);
+    ++done;
+    ++stats_.evaluations;
+    if (progress) progress(done);
+  };
+
+  while (done < requests.size()) {
+    // Hand pending requests to idle workers, forking them as needed.
+    for (auto& w : workers_) {
+      if (pending.empty()) break;
+      if (w.busy) continue;
+      if (w.pid > 0 && w.evaluations >= options_.recycle_after) retire(w);
+      if (w.pid <= 0 && !spawn(w)) continue;
+      size_t i = pending.front();
+      json req = {{"pipeline", requests[i].pipeline}, {"verify", requests[i].verify}};
+      if (!requests[i].output_path.empty()) req["output_path"] = requests[i].output_path;
+      if (!write_frame(w.sock, req.dump())) {
+        // The worker died while idle (e.g. killed from outside): replace it and retry.
+        retire(w);
+        if (++attempts[i] > 2) {
+          pending.pop_front();
+          finish(i, EvalResult{.status = EvalStatus::crashed, .message = "worker unreachable"});
+        }
+        continue;
+      }
+      pending.pop_front();
+      w.busy = true;
+      w.request = i;
+      w.started = Clock::now();
+      w.deadline = w.started + options_.timeout;
+      ++w.evaluations;
+    }
+    if (done == requests.size()) break;
+
+    std::vector<pollfd> fds;
+    std::vector<Worker*> polled;
+    auto now = Clock::now();
+    auto next_deadline = now + std::chrono::hours(1);
+    for (auto& w : workers_) {
+      if (!w.busy) continue;
+      fds.push_back({w.sock, POLLIN, 0});
+      polled.push_back(&w);
+      next_deadline = std::min(next_deadline, w.deadline);
+    }
+    if (fds.empty()) {
+      // No worker could be forked: fail what is left rather than spin.
+      while (!pending.empty()) {
+        size_t i = pending.front();
+        pending.pop_front();
+        finish(i, EvalResult{.status = EvalStatus::crashed, .message = fmt::format("cannot fork a worker: {}", std::strerror(errno))});
+      }
+      break;
+    }
+    auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(next_deadline - now).count();
+    int n = ::poll(fds.data(), fds.size(), static_cast<int>(std::clamp<long long>(wait_ms + 1, 0, 60'000)));
+    if (n < 0 && errno != EINTR) break;
+
+    for (size_t k = 0; k < fds.size(); ++k) {
+      Worker& w = *polled[k];
+      if (fds[k].revents & (POLLIN | POLLHUP | POLLERR)) {
+        char chunk[65536];
+        ssize_t r = ::read(w.sock, chunk, sizeof chunk);
+        if (r > 0) w.inbox.append(chunk, static_cast<size_t>(r));
+        std::string payload;
+        if (pop_frame(w.inbox, payload)) {
+          EvalResult res;
+          bool fatal = false;
+          try {
+            json a = json::parse(payload);
+            from_json(a, res);
+            fatal = a.value("fatal", false);
+          } catch (const std::exception& e) {
+            res = EvalResult{.status = EvalStatus::crashed, .message = fmt::format("garbled worker answer: {}", e.what())};
+            fatal = true;
+          }
+          res.wall_seconds = std::chrono::duration<double>(Clock::now() - w.started).count();
+          size_t i = w.request;
+          w.busy = false;
+          if (res.status == EvalStatus::crashed) ++stats_.crashes;
+          if (fatal) retire(w);
+          finish(i, std::move(res));
+          continue;
+        }
+        if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) {
+          // EOF without an answer: the worker died (signal, abort, exit).
+          int status = 0;
+          while (::waitpid(w.pid, &status, 0) < 0 && errno == EINTR) {
+          }
+          w.pid = -1;
+          std::string why = crash_evidence(w, status);
+          size_t i = w.request;
+          double wall = std::chrono::duration<double>(Clock::now() - w.started).count();
+          retire(w);
+          ++stats_.crashes;
+          finish(i, EvalResult{.status = EvalStatus::crashed, .wall_seconds = wall, .message = why});
+          continue;
+        }
+      }
+      if (w.busy && Clock::now() >= w.deadline) {
+        size_t i = w.request;
+        double wall = std::chrono::duration<double>(Clock::now() - w.started).count();
+        retire(w);
+        ++stats_.timeouts;
+        finish(i, EvalResult{.status = EvalStatus::timeout,
+                             .wall_seconds = wall,
+                             .message = fmt::format("no answer within {} ms; worker killed", options_.timeout.count())});
+      }
+    }
+  }
+  return results;
+}
+
+EvalResult WorkerPool::run_one(const EvalRequest& request) {
+  return run(std::span<const EvalRequest>(&request, 1)).front();
+}
+
+}  // namespace cr1::env

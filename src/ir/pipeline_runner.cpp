@@ -1,0 +1,134 @@
+#include "ir/pipeline_runner.h"
+
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include <fmt/format.h>
+#include <llvm/Analysis/CGSCCPassManager.h>
+#include <llvm/Analysis/LoopAnalysisManager.h>
+#include <llvm/Config/llvm-config.h>
+#include <llvm/IR/Module.h>
+#include <llvm/IR/PassManager.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/MC/TargetRegistry.h>
+#include <llvm/Passes/PassBuilder.h>
+#include <llvm/Passes/StandardInstrumentations.h>
+#include <llvm/Support/Error.h>
+#include <llvm/Support/TargetSelect.h>
+#include <llvm/Target/TargetMachine.h>
+#include <llvm/Target/TargetOptions.h>
+
+namespace cr1::ir {
+namespace {
+
+void initialize_targets() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    llvm::InitializeAllTargetInfos();
+    llvm::InitializeAllTargets();
+    llvm::InitializeAllTargetMCs();
+  });
+}
+
+// opt builds a TargetMachine for the module's triple with the default CPU and
+// features (the functions' own target-cpu attributes still apply through TTI).
+// Without one, TTI-driven passes (simplifycfg's lookup tables, unrolling, ...)
+// would see a generic target and counts would differ from opt's.
+llvm::TargetMachine* target_machine_for(const std::string& triple) {
+  initialize_targets();
+  static std::mutex mu;
+  static std::map<std::string, std::unique_ptr<llvm::TargetMachine>> cache;
+  std::lock_guard lock(mu);
+  auto it = cache.find(triple);
+  if (it != cache.end()) return it->second.get();
+  std::unique_ptr<llvm::TargetMachine> tm;
+  std::string err;
+  if (!triple.empty()) {
+    if (const llvm::Target* target = llvm::TargetRegistry::lookupTarget(triple, err)) {
+      tm.reset(target->createTargetMachine(triple, "", "", llvm::TargetOptions(), std::nullopt, std::nullopt,
+                                           llvm::CodeGenOptLevel::Default));
+    }
+  }
+  auto* raw = tm.get();
+  cache.emplace(triple, std::move(tm));
+  return raw;
+}
+
+std::string error_text(llvm::Error err) {
+  std::string msg = llvm::toString(std::move(err));
+  for (char& c : msg)
+    if (c == '\n') c = ' ';
+  return msg;
+}
+
+}  // namespace
+
+std::string llvm_version() { return LLVM_VERSION_STRING; }
+
+Status check_pipeline(std::string_view pipeline) {
+  if (pipeline.empty()) return make_error(ErrorKind::invalid_pass, "empty pipeline");
+  // Parsing needs no analyses and no target, so one builder serves every call
+  // of a thread.
+  thread_local llvm::PassBuilder pb;
+  llvm::ModulePassManager mpm;
+  if (auto err = pb.parsePassPipeline(mpm, llvm::StringRef(pipeline.data(), pipeline.size())))
+    return make_error(ErrorKind::invalid_pass, error_text(std::move(err)));
+  return ok_status();
+}
+
+Status run_pipeline(llvm::Module& module, std::string_view pipeline, const RunOptions& options) {
+  llvm::TargetMachine* tm = target_machine_for(module.getTargetTriple());
+
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  // Like opt: standard instrumentations make passes skip optnone functions.
+  llvm::PassInstrumentationCallbacks pic;
+  llvm::StandardInstrumentations si(module.getContext(), /*DebugLogging=*/false, /*VerifyEach=*/false);
+  si.registerCallbacks(pic, &mam);
+
+  llvm::PipelineTuningOptions pto;
+  llvm::PassBuilder pb(tm, pto, std::nullopt, &pic);
+  if (tm) tm->registerPassBuilderCallbacks(pb);
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+
+  llvm::ModulePassManager mpm;
+  if (auto err = pb.parsePassPipeline(mpm, llvm::StringRef(pipeline.data(), pipeline.size())))
+    return make_error(ErrorKind::invalid_pass, fmt::format("'{}': {}", pipeline, error_text(std::move(err))));
+  mpm.run(module, mam);
+
+  if (options.verify) {
+    std::string msg;
+    llvm::raw_string_ostream os(msg);
+    if (llvm::verifyModule(module, &os)) {
+      os.flush();
+      return make_error(ErrorKind::verify, fmt::format("pipeline '{}' produced invalid IR: {}", pipeline,
+                                                       msg.substr(0, msg.find('\n'))));
+    }
+  }
+  return ok_status();
+}
+
+uint64_t count_instructions(const llvm::Module& module) { return module.getInstructionCount(); }
+
+const char* opt_level_name(OptLevel level) {
+  switch (level) {
+    case OptLevel::O0: return "O0";
+    case OptLevel::O1: return "O1";
+    case OptLevel::O2: return "O2";
+    case OptLevel::O3: return "O3";
+    case OptLevel::Os: return "Os";
+    case OptLevel::Oz: return "Oz";
+  }
+  return "?";
+}
+
+std::string baseline_pipeline(OptLevel level) { return fmt::format("default<{}>", opt_level_name(level)); }
+
+}  // namespace cr1::ir
