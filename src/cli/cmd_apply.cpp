@@ -39,7 +39,10 @@ void add_apply_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("apply", "Apply a pass sequence and write the optimized module (.bc or .ll)");
   args->program.add_to(*cmd);
   args->env.add_to(*cmd);
-  cmd->add_option("-p,--passes", args->passes, "Pass sequence (legacy flags, new-PM names or pipeline text)")->required();
+  cmd->add_option("-p,--passes", args->passes, "Pass sequence (legacy flags, new-PM names or pipeline text)")
+      ->required()
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("-o,--output", args->output, "Output file, .bc or .ll")->required();
   cmd->add_flag("--json", args->json, "Machine-readable output");
   cmd->callback([args] {

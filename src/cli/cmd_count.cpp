@@ -96,7 +96,9 @@ void add_count_command(CLI::App& app) {
   args->program.add_to(*cmd);
   args->env.add_to(*cmd);
   cmd->add_option("-p,--passes", args->passes,
-                  "Pass sequence: legacy flags (--passes='--sroa --gvn'), new-PM names (sroa,gvn) or pipeline text");
+                  "Pass sequence: legacy flags (--passes='--sroa --gvn'), new-PM names (sroa,gvn) or pipeline text")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_flag("--json", args->json, "Machine-readable output");
   cmd->callback([args] { run_count(*args); });
 }

@@ -219,28 +219,28 @@ std::vector<EvalResult> WorkerPool::run(std::span<const EvalRequest> requests,
   while (done < requests.size()) {
     // Hand pending requests to idle workers, forking them as needed.
     for (auto& w : workers_) {
-      if (pending.empty()) break;
-      if (w.busy) continue;
-      if (w.pid > 0 && w.evaluations >= options_.recycle_after) retire(w);
-      if (w.pid <= 0 && !spawn(w)) continue;
-      size_t i = pending.front();
-      json req = {{"pipeline", requests[i].pipeline}, {"verify", requests[i].verify}};
-      if (!requests[i].output_path.empty()) req["output_path"] = requests[i].output_path;
-      if (!write_frame(w.sock, req.dump())) {
-        // The worker died while idle (e.g. killed from outside): replace it and retry.
-        retire(w);
-        if (++attempts[i] > 2) {
-          pending.pop_front();
-          finish(i, EvalResult{.status = EvalStatus::crashed, .message = "worker unreachable"});
+      while (!pending.empty() && !w.busy) {
+        if (w.pid > 0 && w.evaluations >= options_.recycle_after) retire(w);
+        if (w.pid <= 0 && !spawn(w)) break;
+        size_t i = pending.front();
+        json req = {{"pipeline", requests[i].pipeline}, {"verify", requests[i].verify}};
+        if (!requests[i].output_path.empty()) req["output_path"] = requests[i].output_path;
+        if (!write_frame(w.sock, req.dump())) {
+          // The worker died while idle (e.g. killed from outside): replace it and retry.
+          retire(w);
+          if (++attempts[i] > 2) {
+            pending.pop_front();
+            finish(i, EvalResult{.status = EvalStatus::crashed, .message = "worker unreachable"});
+          }
+          continue;
         }
-        continue;
+        pending.pop_front();
+        w.busy = true;
+        w.request = i;
+        w.started = Clock::now();
+        w.deadline = w.started + options_.timeout;
+        ++w.evaluations;
       }
-      pending.pop_front();
-      w.busy = true;
-      w.request = i;
-      w.started = Clock::now();
-      w.deadline = w.started + options_.timeout;
-      ++w.evaluations;
     }
     if (done == requests.size()) break;
 
@@ -320,6 +320,13 @@ std::vector<EvalResult> WorkerPool::run(std::span<const EvalRequest> requests,
     }
   }
   return results;
+}
+
+std::vector<pid_t> WorkerPool::worker_pids() const {
+  std::vector<pid_t> pids;
+  for (const auto& w : workers_)
+    if (w.pid > 0) pids.push_back(w.pid);
+  return pids;
 }
 
 EvalResult WorkerPool::run_one(const EvalRequest& request) {

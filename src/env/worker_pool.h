@@ -64,6 +64,8 @@ class WorkerPool {
 
   int jobs() const { return jobs_; }
   const PoolStats& stats() const { return stats_; }
+  // Live worker processes (for diagnostics and fault-injection tests).
+  std::vector<pid_t> worker_pids() const;
 
  private:
   struct Worker {

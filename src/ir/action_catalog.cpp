@@ -121,26 +121,36 @@ Expected<SequenceElement> parse_element(std::string_view raw) {
                       fmt::format("unknown pass flag '{}' (see `compiler-r1 passes` for the catalogue)", raw));
 
   // Bare new-PM text. A pass the catalogue knows, perhaps with parameters,
-  // takes the catalogue's nesting; anything else must parse as module-level
-  // text or in one of the standard adaptors.
-  std::string_view name = token.substr(0, token.find('<'));
+  // takes the catalogue's nesting; any other pass is nested by the level
+  // PassBuilder registers it at. Every element is written fully nested, as
+  // implicit nesting depends on what comes first in a pipeline.
+  std::string_view name = token.substr(0, token.find_first_of("<("));
+  std::string text;
   if (token.find('(') == std::string_view::npos) {
     if (auto it = idx.by_pass_name.find(name); it != idx.by_pass_name.end()) {
       // A bare catalogue name means the catalogue's (safe) form.
-      std::string text = name == token ? std::string(it->second->pipeline) : nest_like(it->second->pipeline, token);
-      if (check_pipeline(text).ok())
-        return SequenceElement{text, name == token ? "--" + std::string(it->second->flag) : ""};
+      if (name == token) return SequenceElement{std::string(it->second->pipeline), "--" + std::string(it->second->flag)};
+      text = nest_like(it->second->pipeline, token);
+    } else {
+      switch (pass_level(name)) {
+        case PassLevel::module: text = std::string(token); break;
+        case PassLevel::cgscc: text = fmt::format("cgscc({})", token); break;
+        case PassLevel::function: text = fmt::format("function({})", token); break;
+        // loop-mssa: some loop passes need MemorySSA and abort without it.
+        case PassLevel::loop: text = fmt::format("function(loop-mssa({}))", token); break;
+        case PassLevel::unknown:
+          return make_error(ErrorKind::invalid_pass, fmt::format("unknown pass '{}' (not a catalogue flag and not a "
+                                                                 "pass of LLVM {})", raw, llvm_version()));
+      }
     }
-    for (const char* wrap : {"{}", "function({})", "cgscc({})", "function(loop-mssa({}))"}) {
-      std::string text = fmt::format(fmt::runtime(wrap), token);
-      if (check_pipeline(text).ok()) return SequenceElement{text, ""};
-    }
-    return make_error(ErrorKind::invalid_pass,
-                      fmt::format("unknown pass '{}' (not a catalogue flag and not a pass of LLVM {})", raw, llvm_version()));
+  } else if (name == "loop" || name == "loop-mssa") {
+    text = fmt::format("function({})", token);
+  } else {
+    text = std::string(token);
   }
-  if (auto st = check_pipeline(token); !st)
-    return make_error(ErrorKind::invalid_pass, fmt::format("invalid pipeline text '{}': {}", raw, st.error().message));
-  return SequenceElement{std::string(token), ""};
+  if (auto st = check_pipeline(text); !st)
+    return make_error(ErrorKind::invalid_pass, fmt::format("invalid pass '{}': {}", raw, st.error().message));
+  return SequenceElement{text, ""};
 }
 
 }  // namespace

@@ -71,6 +71,10 @@ std::vector<std::string> make_instcount_names() {
     names[kInstCountHeader + (num) - 1] = #opc "Count";         \
   }
 #include <llvm/IR/Instruction.def>
+  // Keep names unique even if a future LLVM leaves a slot without an opcode.
+  for (size_t i = kInstCountHeader; i < names.size(); ++i) {
+    if (names[i].empty()) names[i] = "Opcode" + std::to_string(i - kInstCountHeader + 1) + "Count";
+  }
   return names;
 }
 

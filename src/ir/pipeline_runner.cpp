@@ -115,6 +115,41 @@ Status run_pipeline(llvm::Module& module, std::string_view pipeline, const RunOp
   return ok_status();
 }
 
+PassLevel pass_level(std::string_view name) {
+  // PassBuilder lists its registered names by level; read that once.
+  static const std::map<std::string, PassLevel, std::less<>> levels = [] {
+    std::map<std::string, PassLevel, std::less<>> out;
+    std::string listing;
+    llvm::raw_string_ostream os(listing);
+    llvm::PassBuilder().printPassNames(os);
+    os.flush();
+    std::optional<PassLevel> section;
+    size_t pos = 0;
+    while (pos < listing.size()) {
+      size_t nl = listing.find('\n', pos);
+      std::string line = listing.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+      pos = nl == std::string::npos ? listing.size() : nl + 1;
+      if (line.empty()) continue;
+      if (line[0] != ' ') {
+        section.reset();
+        if (line.find("analyses") != std::string::npos) continue;
+        if (line.rfind("Module passes", 0) == 0) section = PassLevel::module;
+        else if (line.rfind("CGSCC passes", 0) == 0) section = PassLevel::cgscc;
+        else if (line.rfind("Function passes", 0) == 0) section = PassLevel::function;
+        else if (line.rfind("Loop passes", 0) == 0 || line.rfind("LoopNest passes", 0) == 0) section = PassLevel::loop;
+        continue;
+      }
+      if (!section) continue;
+      std::string name = line.substr(line.find_first_not_of(' '));
+      name = name.substr(0, name.find('<'));
+      out.emplace(name, *section);  // the first (outermost) level wins
+    }
+    return out;
+  }();
+  auto it = levels.find(name);
+  return it == levels.end() ? PassLevel::unknown : it->second;
+}
+
 uint64_t count_instructions(const llvm::Module& module) { return module.getInstructionCount(); }
 
 const char* opt_level_name(OptLevel level) {

@@ -24,12 +24,18 @@ struct RunOptions {
   bool verify = false;
 };
 
-// Does `pipeline` parse as module-level pipeline text for the linked LLVM?
+// Does `pipeline` parse as pipeline text for the linked LLVM? (PassBuilder
+// also accepts function passes at module level, nesting them implicitly.)
 Status check_pipeline(std::string_view pipeline);
 
 // Applies `pipeline` to `module` in place. Fatal LLVM errors are not caught
 // here: run untrusted sequences in a worker (env/worker_pool.h).
 Status run_pipeline(llvm::Module& module, std::string_view pipeline, const RunOptions& options = {});
+
+// The level at which PassBuilder registers a pass name ("gvn" -> function),
+// the outermost one when a name exists at several levels.
+enum class PassLevel { unknown, module, cgscc, function, loop };
+PassLevel pass_level(std::string_view name);
 
 // Every instruction in every defined function (Module::getInstructionCount()).
 uint64_t count_instructions(const llvm::Module& module);

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 #include <llvm/Bitcode/BitcodeWriter.h>
+#include <llvm/IR/DiagnosticInfo.h>
+#include <llvm/IR/DiagnosticPrinter.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
@@ -118,10 +120,29 @@ Expected<std::unique_ptr<llvm::Module>> parse_ir(std::string_view bytes, std::st
   return module;
 }
 
+namespace {
+
+// LLVMContext's default handler exit()s on an error diagnostic (the Linker
+// reports conflicts that way); collect the message instead.
+void collect_diagnostic(const llvm::DiagnosticInfo* info, void* context) {
+  if (info->getSeverity() != llvm::DS_Error) return;
+  std::string msg;
+  llvm::raw_string_ostream os(msg);
+  llvm::DiagnosticPrinterRawOStream printer(os);
+  info->print(printer);
+  os.flush();
+  auto* sink = static_cast<std::string*>(context);
+  if (sink->empty()) *sink = first_line(msg);
+}
+
+}  // namespace
+
 Expected<Program> load_program(std::span<const fs::path> inputs, const LoadOptions& options) {
   if (inputs.empty()) return make_error(ErrorKind::invalid_input, "no input files");
   Program program;
   program.context = std::make_unique<llvm::LLVMContext>();
+  std::string diagnostic;
+  program.context->setDiagnosticHandlerCallBack(collect_diagnostic, &diagnostic);
   program.name = inputs.front().stem().string();
   bool any_source = false;
   for (const auto& path : inputs) {
@@ -148,10 +169,13 @@ Expected<Program> load_program(std::span<const fs::path> inputs, const LoadOptio
     if (!program.module) {
       program.module = std::move(module);
     } else if (llvm::Linker::linkModules(*program.module, std::move(module))) {
-      return make_error(ErrorKind::parse, fmt::format("{}: cannot link into {} (conflicting definitions?)",
-                                                      path.string(), inputs.front().string()));
+      return make_error(ErrorKind::parse, fmt::format("{}: cannot link into {}: {}", path.string(),
+                                                      inputs.front().string(),
+                                                      diagnostic.empty() ? "conflicting definitions" : diagnostic));
     }
   }
+  // Later users of the context (passes in workers) get LLVM's default handling back.
+  program.context->setDiagnosticHandlerCallBack(nullptr, nullptr);
   std::string msg;
   llvm::raw_string_ostream os(msg);
   if (llvm::verifyModule(*program.module, &os)) {
