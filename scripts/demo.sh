@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The README's first command: set up, build, and run the main job on a bundled
+# example program.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh build
+echo
+echo "\$ build/compiler-r1 count examples/wordfreq.c --passes='--mem2reg --simplifycfg --instcombine --gvn'"
+build/compiler-r1 count examples/wordfreq.c --passes='--mem2reg --simplifycfg --instcombine --gvn'
