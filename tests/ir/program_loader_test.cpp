@@ -112,3 +112,30 @@ TEST(ProgramLoader, UnknownSuffix) {
 
 }  // namespace
 }  // namespace cr1::ir
+
+namespace cr1::ir {
+namespace {
+
+// Bitcode from an older LLVM loads through LLVM's own upgrade path.
+TEST(ProgramLoader, LoadsOlderLLVMBitcode) {
+  if (::access("/usr/bin/clang-14", X_OK) != 0) GTEST_SKIP() << "clang-14 not installed";
+  test::TempDir dir;
+  auto bc = dir.path / "old.bc";
+  auto r = run_subprocess({"/usr/bin/clang-14", "-c", "-emit-llvm", "-O1", "-o", bc.string(), test::example("matrix.c").string()});
+  ASSERT_TRUE(r.success()) << r.err;
+  auto p = load_program(std::vector<std::filesystem::path>{bc});
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  EXPECT_GT(p->module->getInstructionCount(), 50u);
+}
+
+// Text from a newer or foreign dialect fails with a located message.
+TEST(ProgramLoader, UnknownIRSyntaxIsAClearError) {
+  test::TempDir dir;
+  auto p = load_program(std::vector<std::filesystem::path>{
+      dir.file("future.ll", "define i32 @f() {\n  %x = frobnicate i32 1\n  ret i32 %x\n}\n")});
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.error().message.find("future.ll:2:"), std::string::npos) << p.error().message;
+}
+
+}  // namespace
+}  // namespace cr1::ir
