@@ -18,6 +18,7 @@
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Target/TargetMachine.h>
 #include <llvm/Target/TargetOptions.h>
+#include <llvm/TargetParser/Triple.h>
 
 namespace cr1::ir {
 namespace {
@@ -45,10 +46,19 @@ llvm::TargetMachine* target_machine_for(const std::string& triple) {
   std::unique_ptr<llvm::TargetMachine> tm;
   std::string err;
   if (!triple.empty()) {
-    if (const llvm::Target* target = llvm::TargetRegistry::lookupTarget(triple, err)) {
-      tm.reset(target->createTargetMachine(triple, "", "", llvm::TargetOptions(), std::nullopt, std::nullopt,
-                                           llvm::CodeGenOptLevel::Default));
-    }
+    // The few API differences across LLVM 17-22 are kept here.
+#if LLVM_VERSION_MAJOR >= 21
+    llvm::Triple tt(triple);
+#else
+    const std::string& tt = triple;
+#endif
+#if LLVM_VERSION_MAJOR >= 18
+    constexpr auto level = llvm::CodeGenOptLevel::Default;
+#else
+    constexpr auto level = llvm::CodeGenOpt::Default;
+#endif
+    if (const llvm::Target* target = llvm::TargetRegistry::lookupTarget(tt, err))
+      tm.reset(target->createTargetMachine(tt, "", "", llvm::TargetOptions(), std::nullopt, std::nullopt, level));
   }
   auto* raw = tm.get();
   cache.emplace(triple, std::move(tm));
@@ -78,7 +88,11 @@ Status check_pipeline(std::string_view pipeline) {
 }
 
 Status run_pipeline(llvm::Module& module, std::string_view pipeline, const RunOptions& options) {
+#if LLVM_VERSION_MAJOR >= 21
+  llvm::TargetMachine* tm = target_machine_for(module.getTargetTriple().str());
+#else
   llvm::TargetMachine* tm = target_machine_for(module.getTargetTriple());
+#endif
 
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
