@@ -11,7 +11,7 @@ PACKAGES=(
   libzstd-dev libxml2-dev libedit-dev libz3-dev libffi-dev zlib1g-dev
   nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libspdlog-dev libfmt-dev
   libsqlite3-dev libgtest-dev libgmock-dev libbenchmark-dev
-  csmith                                       # program generator for benchmarks and corpora
+  csmith libcsmith-dev                         # program generator (and its runtime header) for benchmarks and corpora
 )
 
 missing=()
