@@ -1,0 +1,78 @@
+// Debian source packages as program corpora: one compile job per translation unit (like CompilerGym's
+// github/linux datasets) and whole-program groups of TUs (like cBench).
+//
+// This file knows Debian and source trees; it does not compile anything. The corpus builder compiles the
+// jobs with clang-19 using its own recipe flags, filters, dedupes and writes the manifest.
+//
+// Needs deb-src entries (scripts/enable-deb-src.sh) and dpkg-dev. The pinned list is data/debian-packages.txt.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "util/expected.h"
+
+namespace cr1::data {
+
+struct DebianPackage {
+  std::string name;     // source package, e.g. "bzip2"
+  std::string version;  // exact Debian version incl. epoch, e.g. "1:1.2.13.dfsg-1"
+};
+
+// Reads "name=version" lines. '#' starts a comment (whole line or trailing); blank lines are skipped.
+// A malformed line, a bad name/version or a repeated name is an invalid_input error naming file:line.
+Expected<std::vector<DebianPackage>> read_package_list(const std::filesystem::path& file);
+
+struct CompileJob {
+  std::filesystem::path source;         // absolute path of the TU
+  std::string relpath;                  // path inside the package, e.g. "src/foo.c"
+  std::vector<std::string> clang_args;  // -I/-idirafter/-D/-std=/-w...; NOT the recipe flags, NOT -c/-o
+  bool is_cxx = false;                  // compile with clang++-19
+};
+
+struct PreparedPackage {
+  DebianPackage package;
+  std::filesystem::path source_dir;  // the extracted tree, Debian patches applied
+  std::vector<CompileJob> jobs;      // sorted by relpath
+  std::string log;                   // one line per step: "download ok", "configure failed: ...", ...
+};
+
+struct PrepareOptions {
+  std::chrono::seconds fetch_timeout{600};      // apt-get source + dpkg-source -x
+  std::chrono::seconds configure_timeout{180};  // ./configure or cmake
+  bool run_configure = true;
+};
+
+// Makes `pkg` ready to compile under `cache_dir`:
+//   downloads/   apt-get source --download-only name=version (skipped when the .dsc and its files exist)
+//   src/<name>-<version without epoch>/   dpkg-source -x (Debian patches applied)
+//   src/<name>-<version without epoch>.cr1.json   the finished preparation: log and job list
+// The configure step only generates config headers: autoconf ./configure (CC=clang-19) in the tree, or
+// cmake into <tree>/.cr1-build; never make. A failed or timed-out configure is logged, not an error,
+// since many TUs still compile without it. Calling it again reads the .json and does nothing else.
+// Errors (not_found for a version apt does not know, io/timeout otherwise) are one line naming the package.
+Expected<PreparedPackage> prepare_package(const DebianPackage& pkg, const std::filesystem::path& cache_dir,
+                                          const PrepareOptions& opts = {});
+
+// The clang arguments for the TUs of an already extracted (and configured) tree; prepare_package uses
+// it. `build_dir` may equal `root`. Exposed for tests and for trees that do not come from Debian.
+std::vector<CompileJob> enumerate_jobs(const std::filesystem::path& root, const std::filesystem::path& build_dir);
+
+// A whole program, cBench style: the TU with `main` first, then the package's TUs it may need.
+struct ProgramGroup {
+  std::string name;                   // the main TU's relpath without extension, e.g. "src/ls"
+  std::vector<std::string> relpaths;  // main TU first, the rest sorted
+};
+
+// Given the per-TU bitcode of one package (relpath -> .bc), makes one group per TU that defines an
+// external `main`: that TU plus every TU without `main`, except those under test/tests/testsuite/
+// examples/example/contrib/demo(s)/bench directories (unless they sit in the main TU's own directory).
+// The caller links each group with llvm::Linker::LinkOnlyNeeded, which pulls in only what is
+// referenced, and drops groups that fail to link. An unreadable bitcode file is an error naming it.
+Expected<std::vector<ProgramGroup>> whole_program_groups(
+    const std::map<std::string, std::filesystem::path>& tu_bitcode);
+
+}  // namespace cr1::data
