@@ -69,5 +69,6 @@ void add_passes_command(CLI::App& app);
 void add_count_command(CLI::App& app);
 void add_features_command(CLI::App& app);
 void add_apply_command(CLI::App& app);
+void add_dataset_command(CLI::App& app);
 
 }  // namespace cr1::cli

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   add_count_command(app);
   add_features_command(app);
   add_apply_command(app);
+  add_dataset_command(app);
 
   try {
     // The catalogue is checked against the linked LLVM before any work.

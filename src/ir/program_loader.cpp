@@ -90,6 +90,11 @@ Expected<std::unique_ptr<llvm::Module>> compile_source(const fs::path& src, cons
   auto bytes = read_file(tmp);
   cleanup();
   if (!bytes) return bytes.take_error();
+  if (!options.keep_bitcode_as.empty()) {
+    std::error_code ec;
+    fs::create_directories(options.keep_bitcode_as.parent_path(), ec);
+    if (auto st = write_file_atomically(options.keep_bitcode_as, *bytes); !st) return st.take_error();
+  }
   return parse_ir(*bytes, src.string(), ctx);
 }
 
@@ -168,7 +173,9 @@ Expected<Program> load_program(std::span<const fs::path> inputs, const LoadOptio
     program.inputs.push_back(path.string());
     if (!program.module) {
       program.module = std::move(module);
-    } else if (llvm::Linker::linkModules(*program.module, std::move(module))) {
+    } else if (llvm::Linker::linkModules(*program.module, std::move(module),
+                                         options.link_only_needed ? llvm::Linker::Flags::LinkOnlyNeeded
+                                                                  : llvm::Linker::Flags::None)) {
       return make_error(ErrorKind::parse, fmt::format("{}: cannot link into {}: {}", path.string(),
                                                       inputs.front().string(),
                                                       diagnostic.empty() ? "conflicting definitions" : diagnostic));

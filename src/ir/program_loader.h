@@ -34,6 +34,12 @@ struct LoadOptions {
   Recipe recipe = Recipe::Oz;
   std::vector<std::string> extra_clang_args;  // e.g. -I, -D
   std::chrono::seconds compile_timeout{120};
+  // Link later inputs only for the symbols the module so far needs (a whole
+  // program from its main TU and a package's other TUs, cBench style).
+  bool link_only_needed = false;
+  // When set, the bitcode clang made for each source is also kept here
+  // (named after the source), e.g. to link whole programs later.
+  std::filesystem::path keep_bitcode_as;
 };
 
 // The program: context and module, in that order, because the module must be

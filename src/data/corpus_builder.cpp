@@ -1,0 +1,260 @@
+#include "data/corpus_builder.h"
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <llvm/ADT/StringExtras.h>
+#include <llvm/IR/Module.h>
+#include <llvm/Support/BLAKE3.h>
+#include <llvm/Transforms/Utils/Cloning.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "data/generators.h"
+#include "data/splits.h"
+#include "env/process_map.h"
+#include "ir/features.h"
+#include "ir/module_hash.h"
+#include "ir/pipeline_runner.h"
+#include "util/atomic_file.h"
+#include "util/progress.h"
+
+namespace cr1::data {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string blake3_hex(std::string_view bytes) {
+  auto d = llvm::BLAKE3::hash<16>(llvm::ArrayRef<uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+  return llvm::toHex(d, true);
+}
+
+uint64_t count_after(const llvm::Module& m, ir::OptLevel level, std::string& error) {
+  auto clone = llvm::CloneModule(m);
+  if (auto st = ir::run_pipeline(*clone, ir::baseline_pipeline(level)); !st) {
+    error = st.error().message;
+    return 0;
+  }
+  return ir::count_instructions(*clone);
+}
+
+// Child side: make, measure and store one program.
+ProgramRecord measure(const BuildJob& job, const BuildOptions& options, const fs::path& corpus_dir) {
+  auto t0 = std::chrono::steady_clock::now();
+  ProgramRecord r;
+  r.uri = job.uri;
+  r.suite = job.suite;
+  r.package = job.package;
+  r.group = job.group;
+  r.split = split_of_group(job.group);
+  auto done = [&]() -> ProgramRecord& {
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return r;
+  };
+
+  std::string scratch_tmpl = (fs::temp_directory_path() / "cr1-build-XXXXXX").string();
+  fs::path scratch = ::mkdtemp(scratch_tmpl.data());
+  struct Cleanup {
+    fs::path p;
+    ~Cleanup() {
+      std::error_code ec;
+      fs::remove_all(p, ec);
+    }
+  } cleanup{scratch};
+
+  auto program = job.load(scratch);
+  if (job.source_bytes) r.source_hash = blake3_hex(job.source_bytes());
+  if (!program) {
+    r.reason = program.error().message;
+    return done();
+  }
+  r.recipe = program->recipe;
+  const llvm::Module& m = *program->module;
+  r.instruction_count = ir::count_instructions(m);
+  r.ir_hash = ir::module_hash(m);
+  if (r.instruction_count < options.min_insts || r.instruction_count > options.max_insts) {
+    r.status = RecordStatus::filtered;
+    r.reason = fmt::format("{} instructions, outside {}..{}", r.instruction_count, options.min_insts, options.max_insts);
+    return done();
+  }
+  std::string error;
+  r.oz_instruction_count = count_after(m, ir::OptLevel::Oz, error);
+  if (!error.empty()) {
+    r.reason = "-Oz failed: " + error;
+    return done();
+  }
+  if (r.oz_instruction_count < options.min_oz_insts) {
+    r.status = RecordStatus::filtered;
+    r.reason = fmt::format("-Oz leaves {} instructions (< {})", r.oz_instruction_count, options.min_oz_insts);
+    return done();
+  }
+  if (options.all_levels) {
+    for (auto level : {ir::OptLevel::O1, ir::OptLevel::O2, ir::OptLevel::O3, ir::OptLevel::Os}) {
+      uint64_t n = count_after(m, level, error);
+      if (error.empty()) r.baselines[ir::opt_level_name(level)] = n;
+      error.clear();
+    }
+    r.baselines["Oz"] = r.oz_instruction_count;
+  }
+  auto features = ir::autophase_features(m);
+  std::copy(features.begin(), features.end(), r.autophase.begin());
+  r.path = (fs::path("programs") / job.suite / (program_file_name(job.uri) + ".bc")).string();
+  std::error_code ec;
+  fs::create_directories((corpus_dir / r.path).parent_path(), ec);
+  if (auto st = ir::write_module(m, corpus_dir / r.path); !st) {
+    r.reason = st.error().message;
+    r.path.clear();
+    return done();
+  }
+  r.status = RecordStatus::ok;
+  return done();
+}
+
+ir::LoadOptions load_options(const BuildOptions& options, std::vector<std::string> clang_args = {}) {
+  ir::LoadOptions o;
+  o.recipe = options.recipe;
+  o.extra_clang_args = std::move(clang_args);
+  o.compile_timeout = options.timeout;
+  return o;
+}
+
+std::function<std::string()> file_bytes(fs::path p) {
+  return [p] {
+    auto b = read_file(p);
+    return b ? *b : std::string();
+  };
+}
+
+}  // namespace
+
+std::string program_file_name(const std::string& uri) {
+  std::string name;
+  for (char c : uri) name += std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' ? c : '_';
+  // Keep names short for the file system; a hash suffix keeps them unique.
+  if (name.size() > 120) name = name.substr(name.size() - 100) + "-" + blake3_hex(uri).substr(0, 12);
+  return name;
+}
+
+BuildSummary build_corpus(const std::vector<BuildJob>& jobs, const BuildOptions& options, Manifest& manifest) {
+  auto t0 = std::chrono::steady_clock::now();
+  BuildSummary summary;
+  std::vector<const BuildJob*> todo;
+  for (const auto& j : jobs) {
+    if (manifest.has_uri(j.uri)) ++summary.skipped;
+    else todo.push_back(&j);
+  }
+  ProgressBar bar("building", todo.size(), options.progress);
+  size_t finished = 0;
+  auto reached_target = [&] { return options.target_ok && manifest.count(RecordStatus::ok) >= *options.target_ok; };
+  fs::path dir = manifest.dir();
+  env::process_map(
+      todo.size(), {.parallel = options.jobs, .timeout = std::chrono::duration_cast<std::chrono::milliseconds>(options.timeout)},
+      [&](size_t i) { return nlohmann::json(measure(*todo[i], options, dir)).dump(); },
+      [&](size_t i, env::JobResult result) {
+        ProgramRecord r;
+        if (result.outcome == env::JobOutcome::ok) {
+          try {
+            r = nlohmann::json::parse(result.output).get<ProgramRecord>();
+          } catch (const std::exception& e) {
+            result.outcome = env::JobOutcome::crashed;
+            result.error = fmt::format("garbled job output: {}", e.what());
+          }
+        }
+        if (result.outcome != env::JobOutcome::ok) {
+          const BuildJob& job = *todo[i];
+          r.uri = job.uri;
+          r.suite = job.suite;
+          r.package = job.package;
+          r.group = job.group;
+          r.split = split_of_group(job.group);
+          r.status = RecordStatus::failed;
+          r.reason = fmt::format("{}: {}", result.outcome == env::JobOutcome::timeout ? "timeout" : "crashed", result.error);
+        }
+        if (auto st = manifest.append(r); !st) spdlog::error("{}", st.error().message);
+        switch (manifest.records().back().status) {
+          case RecordStatus::ok: ++summary.ok; break;
+          case RecordStatus::filtered: ++summary.filtered; break;
+          case RecordStatus::duplicate: ++summary.duplicate; break;
+          case RecordStatus::failed: ++summary.failed; break;
+        }
+        bar.update(++finished);
+      },
+      reached_target);
+  bar.finish();
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return summary;
+}
+
+std::vector<BuildJob> csmith_jobs(uint64_t first_seed, uint64_t last_seed, const BuildOptions& options) {
+  std::vector<BuildJob> jobs;
+  for (uint64_t s = first_seed; s <= last_seed; ++s) {
+    jobs.push_back(BuildJob{
+        .uri = fmt::format("csmith://{}", s),
+        .suite = "csmith",
+        .package = "csmith",
+        .group = seed_group("csmith", s),
+        .load = [s, options](const fs::path& scratch) -> Expected<ir::Program> {
+          auto src = generate_csmith(s, scratch);
+          if (!src) return src.take_error();
+          fs::path paths[] = {*src};
+          return ir::load_program(paths, load_options(options, csmith_clang_args()));
+        },
+        .source_bytes = [s] { return fmt::format("csmith --seed {}", s); },
+    });
+  }
+  return jobs;
+}
+
+std::vector<BuildJob> llvm_stress_jobs(uint64_t first_seed, uint64_t last_seed, const BuildOptions& options) {
+  std::vector<BuildJob> jobs;
+  for (uint64_t s = first_seed; s <= last_seed; ++s) {
+    jobs.push_back(BuildJob{
+        .uri = fmt::format("llvm-stress://{}", s),
+        .suite = "llvm-stress",
+        .package = "llvm-stress",
+        .group = seed_group("llvm-stress", s),
+        .load = [s, options](const fs::path& scratch) -> Expected<ir::Program> {
+          auto src = generate_llvm_stress(s, scratch);
+          if (!src) return src.take_error();
+          fs::path paths[] = {*src};
+          return ir::load_program(paths, load_options(options));
+        },
+        .source_bytes = [s] { return fmt::format("llvm-stress --seed {}", s); },
+    });
+  }
+  return jobs;
+}
+
+Expected<std::vector<BuildJob>> folder_jobs(const fs::path& dir, const BuildOptions& options) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return make_error(ErrorKind::not_found, fmt::format("{}: no such folder", dir.string()));
+  fs::path root = fs::canonical(dir, ec);
+  std::string suite = root.filename().string();
+  std::vector<fs::path> files;
+  for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_regular_file() && (ir::is_source_file(it->path()) || ir::is_ir_file(it->path()))) files.push_back(it->path());
+  }
+  std::sort(files.begin(), files.end());
+  if (files.empty())
+    return make_error(ErrorKind::invalid_input, fmt::format("{}: no .c/.cc/.cpp/.ll/.bc files", dir.string()));
+  std::vector<BuildJob> jobs;
+  for (const auto& f : files) {
+    fs::path rel = fs::relative(f, root);
+    std::string group = suite + ":" + (rel.has_parent_path() ? rel.begin()->string() : rel.string());
+    jobs.push_back(BuildJob{
+        .uri = fmt::format("dir://{}/{}", suite, rel.string()),
+        .suite = suite,
+        .package = suite,
+        .group = group,
+        .load = [f, options](const fs::path&) -> Expected<ir::Program> {
+          fs::path paths[] = {f};
+          return ir::load_program(paths, load_options(options));
+        },
+        .source_bytes = file_bytes(f),
+    });
+  }
+  return jobs;
+}
+
+}  // namespace cr1::data

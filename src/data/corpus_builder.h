@@ -1,0 +1,60 @@
+// Builds a corpus: runs build jobs (each makes one module: compile a source,
+// generate a program, link a whole program) in crash-contained child
+// processes, measures each (instruction count, -Oz, AutoPhase), filters by an
+// instruction-count window, dedupes by IR hash and appends to the manifest.
+// Jobs whose uri is already in the manifest are skipped: a killed build
+// resumes where it stopped.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "data/manifest.h"
+#include "ir/program_loader.h"
+
+namespace cr1::data {
+
+struct BuildOptions {
+  int jobs = 0;                        // parallel children; 0 = all cores
+  uint64_t min_insts = 50;             // window on the unoptimized count (the paper's)
+  uint64_t max_insts = 10'000;
+  uint64_t min_oz_insts = 10;          // below this -Oz leaves nothing to tune
+  std::chrono::seconds timeout{120};   // per job
+  bool all_levels = false;             // also measure -O1/-O2/-O3/-Os
+  ir::Recipe recipe = ir::Recipe::Oz;
+  std::optional<size_t> target_ok;     // stop once the corpus has this many ok programs
+  bool progress = true;
+};
+
+struct BuildJob {
+  std::string uri, suite, package, group;
+  // Runs in the child: makes the module (scratch is a private temporary folder).
+  std::function<Expected<ir::Program>(const std::filesystem::path& scratch)> load;
+  // Runs in the child: bytes that identify the source (for source_hash).
+  std::function<std::string()> source_bytes;
+};
+
+struct BuildSummary {
+  size_t skipped = 0;  // already in the manifest
+  size_t ok = 0, filtered = 0, duplicate = 0, failed = 0;
+  double seconds = 0;
+};
+
+BuildSummary build_corpus(const std::vector<BuildJob>& jobs, const BuildOptions& options, Manifest& manifest);
+
+// Job makers.
+std::vector<BuildJob> csmith_jobs(uint64_t first_seed, uint64_t last_seed, const BuildOptions& options);
+std::vector<BuildJob> llvm_stress_jobs(uint64_t first_seed, uint64_t last_seed, const BuildOptions& options);
+// Every .c/.cc/.cpp/.ll/.bc file under `dir` is one program of suite `dir`'s
+// name; the group (split unit) is the file's top-level subfolder, or the file.
+Expected<std::vector<BuildJob>> folder_jobs(const std::filesystem::path& dir, const BuildOptions& options);
+
+// A file name for a uri: safe characters, bounded length, unique.
+std::string program_file_name(const std::string& uri);
+
+}  // namespace cr1::data

@@ -1,0 +1,148 @@
+#include "data/debian_corpus.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "env/process_map.h"
+#include "util/atomic_file.h"
+#include "util/progress.h"
+
+namespace cr1::data {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string version_dir(const DebianPackage& p) {
+  auto colon = p.version.find(':');
+  return p.name + "-" + (colon == std::string::npos ? p.version : p.version.substr(colon + 1));
+}
+
+fs::path kept_bitcode(const fs::path& cache_dir, const DebianPackage& p, const std::string& relpath) {
+  return cache_dir / "bitcode" / version_dir(p) / (relpath + ".bc");
+}
+
+void add(BuildSummary& total, const BuildSummary& part) {
+  total.skipped += part.skipped;
+  total.ok += part.ok;
+  total.filtered += part.filtered;
+  total.duplicate += part.duplicate;
+  total.failed += part.failed;
+}
+
+}  // namespace
+
+Expected<BuildSummary> build_debian_corpus(const DebianBuildOptions& debian, const BuildOptions& options,
+                                           Manifest& manifest) {
+  auto all = read_package_list(debian.package_list);
+  if (!all) return all.take_error();
+  std::vector<DebianPackage> packages;
+  for (const auto& p : *all)
+    if (debian.only.empty() || std::find(debian.only.begin(), debian.only.end(), p.name) != debian.only.end())
+      packages.push_back(p);
+  for (const auto& name : debian.only)
+    if (std::none_of(packages.begin(), packages.end(), [&](auto& p) { return p.name == name; }))
+      return make_error(ErrorKind::invalid_input,
+                        fmt::format("--only {}: not in {}", name, debian.package_list.string()));
+
+  // 1. Download, unpack and configure, in parallel children (each writes its
+  //    result next to the tree, so the parent only reads it back).
+  std::vector<PreparedPackage> prepared;
+  {
+    ProgressBar bar("preparing packages", packages.size(), options.progress);
+    size_t done = 0;
+    env::process_map(
+        packages.size(),
+        {.parallel = options.jobs, .timeout = debian.prepare.fetch_timeout + debian.prepare.configure_timeout + std::chrono::seconds(60)},
+        [&](size_t i) {
+          auto r = prepare_package(packages[i], debian.cache_dir, debian.prepare);
+          return r ? std::string("ok") : r.error().message;
+        },
+        [&](size_t i, env::JobResult r) {
+          bar.update(++done);
+          if (r.outcome != env::JobOutcome::ok || r.output != "ok")
+            spdlog::warn("{}: not prepared: {}", packages[i].name, r.outcome == env::JobOutcome::ok ? r.output : r.error);
+        });
+  }
+  for (const auto& p : packages) {
+    auto r = prepare_package(p, debian.cache_dir, debian.prepare);  // reads the finished preparation
+    if (r) prepared.push_back(std::move(*r));
+  }
+
+  // 2. One program per translation unit.
+  std::vector<BuildJob> jobs;
+  for (const auto& pp : prepared) {
+    for (const auto& job : pp.jobs) {
+      fs::path keep = kept_bitcode(debian.cache_dir, pp.package, job.relpath);
+      jobs.push_back(BuildJob{
+          .uri = fmt::format("debian://{}/{}/{}", pp.package.name, pp.package.version, job.relpath),
+          .suite = "debian",
+          .package = pp.package.name,
+          .group = "debian:" + pp.package.name,
+          .load = [job, keep, options](const fs::path&) -> Expected<ir::Program> {
+            ir::LoadOptions o;
+            o.recipe = options.recipe;
+            o.extra_clang_args = job.clang_args;
+            o.compile_timeout = options.timeout;
+            o.keep_bitcode_as = keep;
+            fs::path paths[] = {job.source};
+            return ir::load_program(paths, o);
+          },
+          .source_bytes = [src = job.source] {
+            auto b = read_file(src);
+            return b ? *b : std::string();
+          },
+      });
+    }
+  }
+  BuildSummary total = build_corpus(jobs, options, manifest);
+  if (!debian.whole_programs) return total;
+
+  // 3. Whole programs from the TUs that compiled.
+  std::vector<BuildJob> whole;
+  for (const auto& pp : prepared) {
+    std::map<std::string, fs::path> bitcode;
+    std::error_code ec;
+    for (const auto& job : pp.jobs) {
+      fs::path keep = kept_bitcode(debian.cache_dir, pp.package, job.relpath);
+      if (fs::exists(keep, ec)) bitcode.emplace(job.relpath, keep);
+    }
+    if (bitcode.empty()) continue;
+    auto groups = whole_program_groups(bitcode);
+    if (!groups) {
+      spdlog::warn("{}: no whole programs: {}", pp.package.name, groups.error().message);
+      continue;
+    }
+    for (const auto& g : *groups) {
+      std::vector<fs::path> files;
+      for (const auto& rel : g.relpaths) files.push_back(bitcode.at(rel));
+      whole.push_back(BuildJob{
+          .uri = fmt::format("debian-whole://{}/{}/{}", pp.package.name, pp.package.version, g.name),
+          .suite = "debian-whole",
+          .package = pp.package.name,
+          .group = "debian:" + pp.package.name,
+          .load = [files, options](const fs::path&) -> Expected<ir::Program> {
+            ir::LoadOptions o;
+            o.recipe = options.recipe;
+            o.link_only_needed = true;
+            auto p = ir::load_program(files, o);
+            if (p) p->recipe = "linked per-TU bitcode (" + p->recipe + ")";
+            return p;
+          },
+          .source_bytes = [files] {
+            std::string all;
+            for (const auto& f : files) {
+              auto b = read_file(f);
+              if (b) all += *b;
+            }
+            return all;
+          },
+      });
+    }
+  }
+  add(total, build_corpus(whole, options, manifest));
+  return total;
+}
+
+}  // namespace cr1::data

@@ -1,0 +1,23 @@
+// Program generators, deterministic by seed: csmith (random C programs with
+// its runtime header) and llvm-stress (random IR). Each writes one file.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "util/expected.h"
+
+namespace cr1::data {
+
+// csmith --seed SEED -> dir/csmith-SEED.c
+Expected<std::filesystem::path> generate_csmith(uint64_t seed, const std::filesystem::path& dir);
+// clang arguments csmith programs need (its runtime header; warnings off).
+std::vector<std::string> csmith_clang_args();
+
+// llvm-stress --seed SEED --size N -> dir/llvm-stress-SEED.ll. The size is
+// drawn from the seed, so a seed range covers small and large functions.
+Expected<std::filesystem::path> generate_llvm_stress(uint64_t seed, const std::filesystem::path& dir);
+
+}  // namespace cr1::data
