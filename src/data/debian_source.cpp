@@ -1,0 +1,562 @@
+#include "data/debian_source.h"
+
+#include <fmt/format.h>
+#include <llvm/IR/Function.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "ir/program_loader.h"
+#include "util/atomic_file.h"
+#include "util/subprocess.h"
+
+namespace cr1::data {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kBuildDirName = ".cr1-build";  // cmake's binary dir inside the tree
+constexpr int kMaxIncludeDirs = 64;                  // -I per TU, nearest first
+constexpr int kMaxAfterDirs = 16;                    // -idirafter per TU
+
+std::string trim(std::string_view s) {
+  size_t b = 0, e = s.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+  return std::string(s.substr(b, e - b));
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Debian policy 5.6.1: lower-case alphanumerics and + - ., at least two, starting alphanumeric.
+bool valid_package_name(const std::string& s) {
+  if (s.size() < 2 || !std::isalnum(static_cast<unsigned char>(s[0]))) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '+' ||
+            c == '-' || c == '.');
+  });
+}
+
+// Debian policy 5.6.12: [epoch:]upstream[-revision]; the upstream part starts with a digit.
+bool valid_version(const std::string& s) {
+  if (s.empty()) return false;
+  bool chars_ok = std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '+' || c == '-' || c == '~' || c == ':';
+  });
+  if (!chars_ok) return false;
+  size_t colon = s.find(':');
+  std::string upstream = s;
+  if (colon != std::string::npos) {
+    std::string epoch = s.substr(0, colon);
+    if (epoch.empty() || !std::all_of(epoch.begin(), epoch.end(), [](char c) { return std::isdigit(c); })) return false;
+    upstream = s.substr(colon + 1);
+  }
+  return !upstream.empty() && std::isdigit(static_cast<unsigned char>(upstream[0]));
+}
+
+std::string without_epoch(const std::string& version) {
+  size_t colon = version.find(':');
+  return colon == std::string::npos ? version : version.substr(colon + 1);
+}
+
+std::string one_line(std::string s) {
+  std::replace(s.begin(), s.end(), '\n', ' ');
+  return trim(s);
+}
+
+// Runs argv in `dir` under GNU timeout, which kills the whole process group (configure spawns many
+// children that would otherwise outlive a plain kill of the shell).
+SubprocessResult run_in(const fs::path& dir, std::vector<std::string> argv, std::chrono::seconds limit) {
+  std::vector<std::string> cmd = {"timeout", "-k", "10", std::to_string(limit.count()), "sh", "-c",
+                                  "cd \"$1\" && shift && exec \"$@\"", "sh", dir.string()};
+  cmd.insert(cmd.end(), std::make_move_iterator(argv.begin()), std::make_move_iterator(argv.end()));
+  auto r = run_subprocess(cmd, limit + std::chrono::seconds(30));
+  if (!r.timed_out && !r.signal && r.exit_code == 124) r.timed_out = true;  // timeout(1)'s own code
+  return r;
+}
+
+std::string failure_reason(const SubprocessResult& r) {
+  if (r.spawn_failed) return one_line(r.err);
+  if (r.timed_out) return "timed out";
+  std::string tail = tail_lines(r.err.empty() ? r.out : r.err, 1);
+  if (r.signal) return fmt::format("killed by signal {}: {}", r.signal, tail);
+  return fmt::format("exit {}: {}", r.exit_code, tail);
+}
+
+// The files a .dsc lists ("Files:" field: " md5 size name" lines).
+std::vector<std::pair<std::string, uintmax_t>> dsc_files(const std::string& dsc) {
+  std::vector<std::pair<std::string, uintmax_t>> files;
+  std::istringstream in(dsc);
+  std::string line;
+  bool in_files = false;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.rfind("Files:", 0) == 0) {
+      in_files = true;
+      continue;
+    }
+    if (!in_files) continue;
+    if (line.empty() || (line[0] != ' ' && line[0] != '\t')) break;
+    std::istringstream fields(line);
+    std::string md5, name;
+    uintmax_t size = 0;
+    if (fields >> md5 >> size >> name) files.emplace_back(name, size);
+  }
+  return files;
+}
+
+bool download_complete(const fs::path& downloads, const fs::path& dsc) {
+  auto text = read_file(dsc);
+  if (!text) return false;
+  auto files = dsc_files(*text);
+  if (files.empty()) return false;
+  std::error_code ec;
+  for (const auto& [name, size] : files)
+    if (fs::file_size(downloads / name, ec) != size || ec) return false;
+  return true;
+}
+
+// ---- enumerating jobs -------------------------------------------------------------------------------
+
+bool excluded_dir(const std::string& name) {
+  // Packaging, VCS and build-system noise, and ports to other operating systems.
+  static const std::unordered_set<std::string> names = {
+      ".pc",   "debian", ".git",    ".svn",  ".hg",    "cmakefiles", kBuildDirName, "win32", "win64",
+      "windows", "wince", "winnt",  "mswin", "vms",    "amiga",      "amigaos",     "msdos", "dos",
+      "djgpp", "os2",    "mac",     "macos", "macosx", "beos",       "haiku",       "riscos", "watcom",
+      "symbian", "android", "ios",  "os400", "qnx",  "nt"};
+  return names.count(lower(name)) > 0;
+}
+
+bool is_header_ext(const std::string& ext) {
+  return ext == ".h" || ext == ".hh" || ext == ".hpp" || ext == ".hxx" || ext == ".inc";
+}
+
+// Headers whose names collide with the C library's: a directory holding one must not come before the
+// system directories, or <time.h> inside glibc would find the package's time.h.
+bool shadows_system_header(const std::string& name) {
+  static const std::unordered_set<std::string> names = {
+      "assert.h",  "complex.h",  "ctype.h",    "errno.h",   "fenv.h",     "float.h",    "inttypes.h", "iso646.h",
+      "limits.h",  "locale.h",   "math.h",     "setjmp.h",  "signal.h",   "stdalign.h", "stdarg.h",   "stdatomic.h",
+      "stdbool.h", "stddef.h",   "stdint.h",   "stdio.h",   "stdlib.h",   "stdnoreturn.h", "string.h", "tgmath.h",
+      "threads.h", "time.h",     "uchar.h",    "wchar.h",   "wctype.h",   "alloca.h",   "byteswap.h", "dirent.h",
+      "dlfcn.h",   "endian.h",   "err.h",      "error.h",   "fcntl.h",    "features.h", "fnmatch.h",  "getopt.h",
+      "glob.h",    "grp.h",      "iconv.h",    "langinfo.h", "libgen.h",  "libintl.h",  "malloc.h",   "memory.h",
+      "netdb.h",   "poll.h",     "pthread.h",  "pwd.h",     "regex.h",    "sched.h",    "search.h",   "spawn.h",
+      "strings.h", "syslog.h",   "termios.h",  "unistd.h",  "utime.h",    "utmp.h",     "wordexp.h",  "ftw.h",
+      "obstack.h", "argp.h",     "mntent.h",   "paths.h",   "pty.h",      "resolv.h",   "shadow.h",   "values.h",
+      "elf.h",     "link.h",     "ucontext.h"};
+  return names.count(name) > 0;
+}
+
+// The `spec` of every `#include "spec"` / `#include <spec>` in `text`.
+void collect_include_specs(const std::string& text, std::unordered_set<std::string>& specs) {
+  size_t pos = 0;
+  while ((pos = text.find("include", pos)) != std::string::npos) {
+    size_t kw = pos;
+    pos += 7;
+    // "#" and optional blanks before the keyword, at the start of a line.
+    size_t b = kw;
+    while (b > 0 && (text[b - 1] == ' ' || text[b - 1] == '\t')) --b;
+    if (b == 0 || text[b - 1] != '#') continue;
+    size_t h = b - 1;
+    while (h > 0 && (text[h - 1] == ' ' || text[h - 1] == '\t')) --h;
+    if (h > 0 && text[h - 1] != '\n') continue;
+    size_t q = pos;
+    while (q < text.size() && (text[q] == ' ' || text[q] == '\t')) ++q;
+    if (q >= text.size() || (text[q] != '"' && text[q] != '<')) continue;
+    char close = text[q] == '"' ? '"' : '>';
+    size_t end = text.find_first_of(std::string(1, close) + "\n", q + 1);
+    if (end == std::string::npos || text[end] != close) continue;
+    std::string spec = text.substr(q + 1, end - q - 1);
+    while (spec.rfind("./", 0) == 0) spec.erase(0, 2);
+    if (spec.find('/') != std::string::npos && spec.rfind("../", 0) != 0) specs.insert(spec);
+  }
+}
+
+// Tree distance between two directories given relative to the same root ("" is the root).
+int tree_distance(const fs::path& a, const fs::path& b) {
+  auto ia = a.begin(), ib = b.begin();
+  while (ia != a.end() && ib != b.end() && *ia == *ib) ++ia, ++ib;
+  int d = 0;
+  for (; ia != a.end(); ++ia) ++d;
+  for (; ib != b.end(); ++ib) ++d;
+  return d;
+}
+
+struct Tree {
+  std::vector<fs::path> tus;         // relative to root
+  std::set<fs::path> include_dirs;   // relative to root ("" = root); may include the build dir
+  std::set<fs::path> shadow_dirs;    // the subset that holds a system-named header
+  bool has_config_h = false;
+};
+
+void scan_tree(const fs::path& root, Tree& tree) {
+  std::unordered_map<std::string, std::vector<fs::path>> headers_by_name;  // file name -> relpaths
+  std::unordered_set<std::string> specs;
+  std::error_code ec;
+  fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    const auto& entry = *it;
+    std::string name = entry.path().filename().string();
+    if (entry.is_symlink(ec)) continue;
+    if (entry.is_directory(ec)) {
+      // The build dir is searched for headers but holds no TUs of the package (cmake's probes).
+      bool build = name == kBuildDirName && it.depth() == 0;
+      if (!build && excluded_dir(name)) it.disable_recursion_pending();
+      if (name == "CMakeFiles") it.disable_recursion_pending();
+      continue;
+    }
+    if (!entry.is_regular_file(ec)) continue;
+    fs::path rel = entry.path().lexically_relative(root);
+    bool in_build = !rel.empty() && *rel.begin() == kBuildDirName;
+    std::string ext = entry.path().extension().string();
+    bool tu = ext == ".c" || ext == ".cc" || ext == ".cpp" || ext == ".cxx";
+    bool header = is_header_ext(ext);
+    // Windows-only TUs sit next to portable ones (zlib's iowin32.c, w32*.c).
+    if (tu && !in_build && lower(name).find("win32") == std::string::npos) tree.tus.push_back(rel);
+    if (header) {
+      tree.include_dirs.insert(rel.parent_path());
+      headers_by_name[name].push_back(rel);
+      if (shadows_system_header(name)) tree.shadow_dirs.insert(rel.parent_path());
+      if (name == "config.h") tree.has_config_h = true;
+    }
+    if ((tu && !in_build) || header) {
+      std::ifstream in(entry.path(), std::ios::binary);
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      collect_include_specs(text, specs);
+    }
+  }
+  // `#include <openssl/ssl.h>` needs -I include/, which holds no header itself: add the prefix under
+  // which each multi-component spec resolves.
+  for (const auto& spec : specs) {
+    fs::path sp(spec);
+    auto found = headers_by_name.find(sp.filename().string());
+    if (found == headers_by_name.end()) continue;
+    size_t depth = std::distance(sp.begin(), sp.end());
+    for (const auto& rel : found->second) {
+      size_t rdepth = std::distance(rel.begin(), rel.end());
+      if (rdepth < depth) continue;
+      fs::path prefix, tail;
+      size_t i = 0;
+      for (const auto& part : rel) (i++ < rdepth - depth ? prefix : tail) /= part;
+      if (tail == sp) tree.include_dirs.insert(prefix);
+    }
+  }
+}
+
+}  // namespace
+
+// ---- package list ---------------------------------------------------------------------------------------
+
+Expected<std::vector<DebianPackage>> read_package_list(const fs::path& file) {
+  auto text = read_file(file);
+  if (!text) return text.take_error();
+  std::vector<DebianPackage> packages;
+  std::set<std::string> seen;
+  std::istringstream in(*text);
+  std::string raw;
+  for (int lineno = 1; std::getline(in, raw); ++lineno) {
+    std::string line = trim(raw.substr(0, raw.find('#')));
+    if (line.empty()) continue;
+    auto where = fmt::format("{}:{}", file.string(), lineno);
+    size_t eq = line.find('=');
+    if (eq == std::string::npos)
+      return make_error(ErrorKind::invalid_input, fmt::format("{}: expected name=version, got '{}'", where, line));
+    DebianPackage pkg{trim(line.substr(0, eq)), trim(line.substr(eq + 1))};
+    if (!valid_package_name(pkg.name))
+      return make_error(ErrorKind::invalid_input, fmt::format("{}: bad source package name '{}'", where, pkg.name));
+    if (!valid_version(pkg.version))
+      return make_error(ErrorKind::invalid_input,
+                        fmt::format("{}: bad version '{}' for {}", where, pkg.version, pkg.name));
+    if (!seen.insert(pkg.name).second)
+      return make_error(ErrorKind::invalid_input, fmt::format("{}: {} is listed twice", where, pkg.name));
+    packages.push_back(std::move(pkg));
+  }
+  return packages;
+}
+
+// ---- jobs --------------------------------------------------------------------------------------------
+
+std::vector<CompileJob> enumerate_jobs(const fs::path& root_in, const fs::path& build_dir_in) {
+  fs::path root = fs::absolute(root_in).lexically_normal();
+  fs::path build = fs::absolute(build_dir_in).lexically_normal();
+  if (root.filename().empty()) root = root.parent_path();
+  if (build.filename().empty()) build = build.parent_path();
+  Tree tree;
+  scan_tree(root, tree);
+  fs::path build_rel = build.lexically_relative(root);
+  if (build_rel == ".") build_rel.clear();
+  bool build_inside = !build_rel.empty() && *build_rel.begin() != "..";
+  bool build_outside = !build_inside && build != root;
+  std::error_code ec;
+  if (build_outside && fs::is_directory(build, ec)) {
+    // A build dir outside the tree: only its top level counts (config.h and friends).
+    for (const auto& e : fs::directory_iterator(build, ec))
+      if (e.is_regular_file() && e.path().filename() == "config.h") tree.has_config_h = true;
+  }
+  std::sort(tree.tus.begin(), tree.tus.end());
+
+  auto abs = [&](const fs::path& rel) { return (rel.empty() ? root : root / rel).string(); };
+  std::vector<CompileJob> jobs;
+  jobs.reserve(tree.tus.size());
+  for (const auto& rel : tree.tus) {
+    CompileJob job;
+    job.source = root / rel;
+    job.relpath = rel.generic_string();
+    std::string ext = rel.extension().string();
+    job.is_cxx = ext != ".c";
+    fs::path dir = rel.parent_path();
+
+    // Own dir, build dir, root first (config.h lives there), then the rest nearest first.
+    std::vector<fs::path> ordered;
+    std::set<fs::path> used;
+    auto take = [&](const fs::path& d) {
+      if (used.insert(d).second) ordered.push_back(d);
+    };
+    take(dir);
+    if (build_inside) take(build_rel);
+    take(fs::path());
+    std::vector<std::pair<int, fs::path>> rest;
+    for (const auto& d : tree.include_dirs)
+      if (!used.count(d)) rest.emplace_back(tree_distance(dir, d), d);
+    std::sort(rest.begin(), rest.end());
+    for (auto& [dist, d] : rest) take(d);
+
+    int n_inc = 0, n_after = 0;
+    std::vector<std::string> after;
+    if (build_outside) {
+      job.clang_args.push_back("-I" + build.string());
+      ++n_inc;
+    }
+    for (const auto& d : ordered) {
+      if (tree.shadow_dirs.count(d)) {
+        // Still reachable for quoted includes; the TU's own dir is searched for those anyway.
+        if (n_after < kMaxAfterDirs && d != dir) after.push_back("-idirafter" + abs(d)), ++n_after;
+      } else if (n_inc < kMaxIncludeDirs) {
+        job.clang_args.push_back("-I" + abs(d));
+        ++n_inc;
+      }
+    }
+    job.clang_args.insert(job.clang_args.end(), after.begin(), after.end());
+    if (tree.has_config_h) job.clang_args.push_back("-DHAVE_CONFIG_H");
+    job.clang_args.push_back(job.is_cxx ? "-std=gnu++17" : "-std=gnu11");
+    // gcc-12 (what Debian builds with) only warns about these; clang-19 makes them errors.
+    for (const char* w : {"implicit-function-declaration", "implicit-int", "int-conversion",
+                          "incompatible-pointer-types", "incompatible-function-pointer-types"})
+      if (!job.is_cxx) job.clang_args.push_back(std::string("-Wno-error=") + w);
+    job.clang_args.push_back("-w");
+    job.clang_args.push_back("-ferror-limit=1");
+    jobs.push_back(std::move(job));
+  }
+  return jobs;
+}
+
+// ---- prepare ---------------------------------------------------------------------------------------------
+
+namespace {
+
+Status download(const DebianPackage& pkg, const fs::path& downloads, const fs::path& dsc, const PrepareOptions& opts,
+                std::string& log) {
+  if (download_complete(downloads, dsc)) {
+    log += "download: cached\n";
+    return ok_status();
+  }
+  auto r = run_in(downloads, {"apt-get", "source", "--download-only", "-qq", pkg.name + "=" + pkg.version},
+                  opts.fetch_timeout);
+  auto what = fmt::format("{}={}", pkg.name, pkg.version);
+  if (r.timed_out)
+    return make_error(ErrorKind::timeout,
+                      fmt::format("{}: apt-get source timed out after {} s", what, opts.fetch_timeout.count()));
+  if (!r.success() || !download_complete(downloads, dsc)) {
+    std::string reason = failure_reason(r);
+    bool unknown = r.err.find("deb-src") != std::string::npos || r.err.find("find version") != std::string::npos ||
+                   r.err.find("find a source package") != std::string::npos || r.spawn_failed;
+    if (r.success()) reason = "no complete " + dsc.filename().string() + " after download";
+    return make_error(unknown ? ErrorKind::not_found : ErrorKind::io,
+                      fmt::format("{}: apt-get source failed: {}", what, reason));
+  }
+  log += "download: ok\n";
+  return ok_status();
+}
+
+// Generates config headers, never builds. Failures only go to the log.
+void configure(const fs::path& tree, const PrepareOptions& opts, std::string& log) {
+  if (!opts.run_configure) {
+    log += "configure: skipped (disabled)\n";
+    return;
+  }
+  std::error_code ec;
+  auto script = tree / "configure";
+  if (fs::is_regular_file(script, ec)) {
+    auto text = read_file(script);
+    bool autoconf = text && text->find("Generated by GNU Autoconf") != std::string::npos;
+    // gcc-12, which the packages' configure scripts were tuned for, only warns where clang-19 errors.
+    std::string cflags =
+        "-O0 -Wno-error=implicit-function-declaration -Wno-error=implicit-int -Wno-error=int-conversion "
+        "-Wno-error=incompatible-pointer-types -Wno-error=incompatible-function-pointer-types";
+    std::vector<std::string> argv = {"env", "CC=clang-19", "CXX=clang++-19", "CFLAGS=" + cflags, "sh", "./configure"};
+    if (autoconf)
+      for (const char* a : {"--disable-dependency-tracking", "--disable-nls", "--disable-maintainer-mode",
+                            "--prefix=/usr"})
+        argv.push_back(a);
+    auto r = run_in(tree, argv, opts.configure_timeout);
+    // Hand-written scripts (ffmpeg, x264) stop when no assembler is found and name the flag to pass.
+    if (!r.success() && !r.timed_out && !autoconf) {
+      std::string all = r.out + r.err;
+      for (const char* flag : {"--disable-x86asm", "--disable-asm"})
+        if (all.find(flag) != std::string::npos) {
+          argv.push_back(flag);
+          r = run_in(tree, argv, opts.configure_timeout);
+          break;
+        }
+    }
+    log += fmt::format("configure: {} {}\n", autoconf ? "autoconf" : "script",
+                       r.success() ? "ok" : "failed (" + failure_reason(r) + ")");
+    return;
+  }
+  if (fs::is_regular_file(tree / "CMakeLists.txt", ec)) {
+    auto r = run_in(tree,
+                    {"cmake", "-S", ".", "-B", kBuildDirName, "-Wno-dev", "-DCMAKE_BUILD_TYPE=Release",
+                     "-DCMAKE_C_COMPILER=clang-19", "-DCMAKE_CXX_COMPILER=clang++-19"},
+                    opts.configure_timeout);
+    log += fmt::format("configure: cmake {}\n", r.success() ? "ok" : "failed (" + failure_reason(r) + ")");
+    return;
+  }
+  log += "configure: skipped (no configure script or CMakeLists.txt)\n";
+}
+
+nlohmann::json to_json(const PreparedPackage& p) {
+  nlohmann::json jobs = nlohmann::json::array();
+  for (const auto& j : p.jobs)
+    jobs.push_back({{"relpath", j.relpath}, {"clang_args", j.clang_args}, {"is_cxx", j.is_cxx}});
+  return {{"name", p.package.name},
+          {"version", p.package.version},
+          {"source_dir", p.source_dir.string()},
+          {"log", p.log},
+          {"jobs", std::move(jobs)}};
+}
+
+std::optional<PreparedPackage> from_json(const std::string& text, const DebianPackage& pkg, const fs::path& tree) {
+  try {
+    auto j = nlohmann::json::parse(text);
+    if (j.at("name") != pkg.name || j.at("version") != pkg.version || j.at("source_dir") != tree.string())
+      return std::nullopt;
+    PreparedPackage p{pkg, tree, {}, j.at("log").get<std::string>()};
+    for (const auto& job : j.at("jobs")) {
+      CompileJob c;
+      c.relpath = job.at("relpath").get<std::string>();
+      c.source = tree / c.relpath;
+      c.clang_args = job.at("clang_args").get<std::vector<std::string>>();
+      c.is_cxx = job.at("is_cxx").get<bool>();
+      p.jobs.push_back(std::move(c));
+    }
+    return p;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;  // a damaged record is redone, not reported
+  }
+}
+
+}  // namespace
+
+Expected<PreparedPackage> prepare_package(const DebianPackage& pkg, const fs::path& cache_dir,
+                                          const PrepareOptions& opts) {
+  auto what = fmt::format("{}={}", pkg.name, pkg.version);
+  std::string stem = pkg.name + "_" + without_epoch(pkg.version);
+  fs::path cache = fs::absolute(cache_dir).lexically_normal();
+  fs::path downloads = cache / "downloads";
+  fs::path srcs = cache / "src";
+  fs::path tree = srcs / (pkg.name + "-" + without_epoch(pkg.version));
+  fs::path record = srcs / (tree.filename().string() + ".cr1.json");
+
+  // A finished preparation: nothing to do.
+  if (auto text = read_file(record))
+    if (auto p = from_json(*text, pkg, tree); p && fs::is_directory(tree)) return std::move(*p);
+
+  std::error_code ec;
+  fs::create_directories(downloads, ec);
+  if (!ec) fs::create_directories(srcs, ec);
+  if (ec) return make_error(ErrorKind::io, fmt::format("{}: cannot create {}: {}", what, srcs.string(), ec.message()));
+
+  PreparedPackage out{pkg, tree, {}, {}};
+  fs::path dsc = downloads / (stem + ".dsc");
+  if (auto s = download(pkg, downloads, dsc, opts, out.log); !s) return s.take_error();
+
+  // A tree without a record was left half-configured by an interrupted run: extract afresh, into a
+  // temporary name first so that a tree under the final name is always complete.
+  fs::path tmp = srcs / (".tmp-" + tree.filename().string());
+  fs::remove_all(tmp, ec);
+  fs::remove_all(tree, ec);
+  auto x = run_in(srcs, {"dpkg-source", "--no-check", "--no-copy", "-x", dsc.string(), tmp.string()}, opts.fetch_timeout);
+  if (!x.success()) {
+    fs::remove_all(tmp, ec);
+    return make_error(x.timed_out ? ErrorKind::timeout : ErrorKind::io,
+                      fmt::format("{}: dpkg-source -x failed: {}", what, failure_reason(x)));
+  }
+  fs::rename(tmp, tree, ec);
+  if (ec) return make_error(ErrorKind::io, fmt::format("{}: cannot rename into {}: {}", what, tree.string(), ec.message()));
+  out.log += "extract: ok\n";
+
+  configure(tree, opts, out.log);
+  fs::path build = fs::is_directory(tree / kBuildDirName) ? tree / kBuildDirName : tree;
+  out.jobs = enumerate_jobs(tree, build);
+  out.log += fmt::format("jobs: {}\n", out.jobs.size());
+  if (out.jobs.empty()) return make_error(ErrorKind::invalid_input, fmt::format("{}: no C/C++ files found", what));
+
+  if (auto s = write_file_atomically(record, to_json(out).dump()); !s)
+    return make_error(ErrorKind::io, fmt::format("{}: cannot record the preparation: {}", what, s.error().message));
+  return out;
+}
+
+// ---- whole programs --------------------------------------------------------------------------------------
+
+namespace {
+
+bool under_support_dir(const fs::path& rel) {
+  static const std::unordered_set<std::string> names = {"test",  "tests",  "testsuite", "testing", "t",
+                                                        "examples", "example", "contrib", "demo", "demos",
+                                                        "bench", "benchmarks", "fuzz", "fuzzing", "samples"};
+  for (const auto& part : rel.parent_path())
+    if (names.count(lower(part.string()))) return true;
+  return false;
+}
+
+}  // namespace
+
+Expected<std::vector<ProgramGroup>> whole_program_groups(const std::map<std::string, fs::path>& tu_bitcode) {
+  std::vector<std::string> mains, others;
+  for (const auto& [relpath, bc] : tu_bitcode) {
+    auto bytes = read_file(bc);
+    if (!bytes) return bytes.take_error();
+    llvm::LLVMContext ctx;  // one per file: nothing is kept, and memory is returned at once
+    auto module = ir::parse_ir(*bytes, bc.string(), ctx);
+    if (!module) return module.take_error();
+    const llvm::Function* f = (*module)->getFunction("main");
+    bool has_main = f && !f->isDeclaration() && !f->hasLocalLinkage();
+    (has_main ? mains : others).push_back(relpath);
+  }
+  std::vector<ProgramGroup> groups;
+  for (const auto& m : mains) {
+    fs::path mrel(m);
+    ProgramGroup g;
+    g.name = (mrel.parent_path() / mrel.stem()).generic_string();
+    g.relpaths.push_back(m);
+    for (const auto& o : others)
+      if (!under_support_dir(o) || fs::path(o).parent_path() == mrel.parent_path()) g.relpaths.push_back(o);
+    groups.push_back(std::move(g));
+  }
+  return groups;
+}
+
+}  // namespace cr1::data

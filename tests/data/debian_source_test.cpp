@@ -1,0 +1,257 @@
+#include "data/debian_source.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "test_support.h"
+
+namespace cr1::data {
+namespace {
+namespace fs = std::filesystem;
+
+std::string clang() {
+#ifdef CR1_CLANG_PATH
+  return CR1_CLANG_PATH;
+#else
+  return "clang-19";
+#endif
+}
+
+bool has_arg(const CompileJob& job, const std::string& arg) {
+  return std::find(job.clang_args.begin(), job.clang_args.end(), arg) != job.clang_args.end();
+}
+
+const CompileJob* find_job(const std::vector<CompileJob>& jobs, const std::string& relpath) {
+  for (const auto& j : jobs)
+    if (j.relpath == relpath) return &j;
+  return nullptr;
+}
+
+// ---- read_package_list ------------------------------------------------------------------------------------
+
+TEST(ReadPackageList, ParsesNamesVersionsCommentsAndBlankLines) {
+  test::TempDir dir;
+  auto file = dir.file("pkgs.txt",
+                       "# compression\n"
+                       "bzip2=1.0.8-5\n"
+                       "\n"
+                       "  zlib = 1:1.2.13.dfsg-1   # epoch kept\n"
+                       "libpng1.6=1.6.39-2+deb12u5\n"
+                       "less=590-2.1~deb12u2\n");
+  auto pkgs = read_package_list(file);
+  ASSERT_TRUE(pkgs) << pkgs.error().message;
+  ASSERT_EQ(pkgs->size(), 4u);
+  EXPECT_EQ((*pkgs)[0].name, "bzip2");
+  EXPECT_EQ((*pkgs)[0].version, "1.0.8-5");
+  EXPECT_EQ((*pkgs)[1].name, "zlib");
+  EXPECT_EQ((*pkgs)[1].version, "1:1.2.13.dfsg-1");
+  EXPECT_EQ((*pkgs)[2].name, "libpng1.6");
+  EXPECT_EQ((*pkgs)[3].version, "590-2.1~deb12u2");
+}
+
+TEST(ReadPackageList, BadLinesAreErrorsNamingFileAndLine) {
+  test::TempDir dir;
+  struct Case {
+    std::string text, expect;
+  } cases[] = {
+      {"bzip2=1.0.8-5\n# fine\nzlib\n", ":3: expected name=version"},
+      {"Bzip2=1.0.8-5\n", ":1: bad source package name 'Bzip2'"},
+      {"bzip2=\n", ":1: bad version ''"},
+      {"bzip2=abc\n", ":1: bad version 'abc'"},
+      {"bzip2=x:1.0\n", ":1: bad version 'x:1.0'"},
+      {"bzip2=1.0 2\n", ":1: bad version '1.0 2'"},
+      {"bzip2=1.0\n\nbzip2=1.1\n", ":3: bzip2 is listed twice"},
+  };
+  for (const auto& c : cases) {
+    auto file = dir.file("bad.txt", c.text);
+    auto pkgs = read_package_list(file);
+    ASSERT_FALSE(pkgs) << c.text;
+    EXPECT_EQ(pkgs.error().kind, ErrorKind::invalid_input);
+    EXPECT_NE(pkgs.error().message.find(file.string() + c.expect), std::string::npos) << pkgs.error().message;
+    EXPECT_EQ(pkgs.error().message.find('\n'), std::string::npos);
+  }
+}
+
+TEST(ReadPackageList, MissingFileIsNotFound) {
+  auto pkgs = read_package_list("/nonexistent/pkgs.txt");
+  ASSERT_FALSE(pkgs);
+  EXPECT_EQ(pkgs.error().kind, ErrorKind::not_found);
+}
+
+TEST(ReadPackageList, TheShippedListParsesAndIsLargeEnough) {
+  auto pkgs = read_package_list(test::source_dir() / "data" / "debian-packages.txt");
+  ASSERT_TRUE(pkgs) << pkgs.error().message;
+  EXPECT_GE(pkgs->size(), 60u);
+}
+
+// ---- enumerate_jobs ---------------------------------------------------------------------------------------
+
+TEST(EnumerateJobs, FindsTusAndIncludeDirsAndSkipsPackagingAndOtherOses) {
+  test::TempDir dir;
+  fs::path root = dir.path / "pkg";
+  for (const char* d : {"src", "include/mylib", "lib", "debian", ".pc/01-fix", "win32", "compat"})
+    fs::create_directories(root / d);
+  auto write = [&](const char* rel, const std::string& text) { std::ofstream(root / rel) << text; };
+  write("config.h", "#define HAVE_FOO 1\n");
+  write("include/mylib/api.h", "int api(void);\n");
+  write("lib/util.h", "int util(int);\n");
+  write("lib/util.c", "#include \"util.h\"\nint util(int x) { return x + 1; }\n");
+  write("compat/time.h", "/* a replacement that must not hide <time.h> */\n#error wrong time.h\n");
+  write("src/main.c",
+        "#ifdef HAVE_CONFIG_H\n#include <config.h>\n#endif\n#include <time.h>\n#include <mylib/api.h>\n"
+        "#include \"util.h\"\nint main(void) { return util(HAVE_FOO) + (int)sizeof(time_t); }\n");
+  write("src/extra.cc", "int extra() { return 1; }\n");
+  write("debian/x.c", "int x;\n");
+  write(".pc/01-fix/y.c", "int y;\n");
+  write("win32/w.c", "int w;\n");
+
+  auto jobs = enumerate_jobs(root, root);
+  std::vector<std::string> rels;
+  for (const auto& j : jobs) rels.push_back(j.relpath);
+  EXPECT_EQ(rels, (std::vector<std::string>{"lib/util.c", "src/extra.cc", "src/main.c"}));
+
+  const CompileJob* main_job = find_job(jobs, "src/main.c");
+  ASSERT_NE(main_job, nullptr);
+  EXPECT_FALSE(main_job->is_cxx);
+  EXPECT_EQ(main_job->source, root / "src/main.c");
+  EXPECT_TRUE(has_arg(*main_job, "-I" + root.string()));
+  EXPECT_TRUE(has_arg(*main_job, "-I" + (root / "include").string()));  // resolves <mylib/api.h>
+  EXPECT_TRUE(has_arg(*main_job, "-I" + (root / "lib").string()));
+  EXPECT_TRUE(has_arg(*main_job, "-idirafter" + (root / "compat").string()));
+  EXPECT_FALSE(has_arg(*main_job, "-I" + (root / "compat").string()));
+  EXPECT_TRUE(has_arg(*main_job, "-DHAVE_CONFIG_H"));
+  EXPECT_TRUE(has_arg(*main_job, "-std=gnu11"));
+  EXPECT_TRUE(find_job(jobs, "src/extra.cc")->is_cxx);
+  EXPECT_TRUE(has_arg(*find_job(jobs, "src/extra.cc"), "-std=gnu++17"));
+
+  // The arguments are enough to compile it: config.h, <mylib/api.h> and "util.h" are found, and the
+  // package's time.h does not shadow the system one.
+  test::TempDir out;
+  std::vector<std::string> cmd = {clang(), "-Oz", "-Xclang", "-disable-llvm-passes", "-c", "-emit-llvm"};
+  cmd.insert(cmd.end(), main_job->clang_args.begin(), main_job->clang_args.end());
+  cmd.insert(cmd.end(), {"-o", (out.path / "main.bc").string(), main_job->source.string()});
+  auto r = run_subprocess(cmd);
+  EXPECT_TRUE(r.success()) << r.err;
+}
+
+// ---- prepare_package (network) ---------------------------------------------------------------------------
+
+TEST(PreparePackage, DownloadsExtractsAndEnumeratesARealPackage) {
+  auto pkgs = read_package_list(test::source_dir() / "data" / "debian-packages.txt");
+  ASSERT_TRUE(pkgs) << pkgs.error().message;
+  auto it = std::find_if(pkgs->begin(), pkgs->end(), [](const DebianPackage& p) { return p.name == "bzip2"; });
+  ASSERT_NE(it, pkgs->end()) << "the test uses bzip2 from data/debian-packages.txt";
+  if (!run_subprocess({"dpkg-source", "--version"}).success()) GTEST_SKIP() << "dpkg-source missing (dpkg-dev)";
+
+  test::TempDir cache;
+  auto prepared = prepare_package(*it, cache.path);
+  if (!prepared && prepared.error().message.find("apt-get source") != std::string::npos)
+    GTEST_SKIP() << "no Debian source access (run scripts/enable-deb-src.sh; network?): "
+                 << prepared.error().message;
+  ASSERT_TRUE(prepared) << prepared.error().message;
+  EXPECT_EQ(prepared->package.name, "bzip2");
+  EXPECT_TRUE(fs::is_directory(prepared->source_dir));
+  ASSERT_FALSE(prepared->jobs.empty());
+  EXPECT_NE(prepared->log.find("download: ok"), std::string::npos) << prepared->log;
+  EXPECT_NE(find_job(prepared->jobs, "bzlib.c"), nullptr);
+  for (const auto& j : prepared->jobs) {
+    EXPECT_TRUE(fs::is_regular_file(j.source)) << j.relpath;
+    EXPECT_EQ(j.relpath.find("debian/"), std::string::npos) << j.relpath;
+  }
+
+  // clang-19 turns a job into bitcode that LLVM reads back.
+  const CompileJob& job = *find_job(prepared->jobs, "bzlib.c");
+  auto bc = cache.path / "bzlib.bc";
+  std::vector<std::string> cmd = {clang(), "-c", "-emit-llvm", "-Oz", "-Xclang", "-disable-llvm-passes"};
+  cmd.insert(cmd.end(), job.clang_args.begin(), job.clang_args.end());
+  cmd.insert(cmd.end(), {"-o", bc.string(), job.source.string()});
+  auto r = run_subprocess(cmd, std::chrono::seconds(120));
+  ASSERT_TRUE(r.success()) << r.err;
+  auto program = test::load_or_die(bc);
+  EXPECT_GT(program.module->getInstructionCount(), 50u);
+
+  // A second call is answered from the record: same jobs, nothing downloaded or extracted again.
+  auto again = prepare_package(*it, cache.path);
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(again->log, prepared->log);
+  ASSERT_EQ(again->jobs.size(), prepared->jobs.size());
+  for (size_t i = 0; i < again->jobs.size(); ++i) {
+    EXPECT_EQ(again->jobs[i].relpath, prepared->jobs[i].relpath);
+    EXPECT_EQ(again->jobs[i].clang_args, prepared->jobs[i].clang_args);
+  }
+
+  // A lost record is redone from the downloads alone.
+  fs::remove(prepared->source_dir.parent_path() / (prepared->source_dir.filename().string() + ".cr1.json"));
+  auto redo = prepare_package(*it, cache.path);
+  ASSERT_TRUE(redo) << redo.error().message;
+  EXPECT_NE(redo->log.find("download: cached"), std::string::npos) << redo->log;
+  EXPECT_EQ(redo->jobs.size(), prepared->jobs.size());
+}
+
+TEST(PreparePackage, UnknownVersionIsAnErrorNamingThePackage) {
+  if (!run_subprocess({"apt-get", "--version"}).success()) GTEST_SKIP() << "apt-get missing";
+  test::TempDir cache;
+  auto prepared = prepare_package({"bzip2", "0.0.1-cr1"}, cache.path);
+  ASSERT_FALSE(prepared);
+  EXPECT_NE(prepared.error().message.find("bzip2=0.0.1-cr1"), std::string::npos) << prepared.error().message;
+  EXPECT_EQ(prepared.error().message.find('\n'), std::string::npos);
+}
+
+// ---- whole_program_groups ---------------------------------------------------------------------------------
+
+TEST(WholeProgramGroups, GroupsEachMainWithTheLibraryTus) {
+  test::TempDir dir;
+  fs::create_directories(dir.path / "tests");
+  fs::create_directories(dir.path / "tools");
+  struct Tu {
+    std::string rel, text;
+  } tus[] = {
+      {"tools/one.c", "int helper(int);\nint main(void) { return helper(1); }\n"},
+      {"tools/two.c", "int helper(int);\nint main(int c, char** v) { return helper(c); }\n"},
+      {"lib/helper.c", "int helper(int x) { return x * 2; }\n"},
+      {"lib/static_main.c", "static int main(void) { return 0; }\nint use(void) { return main(); }\n"},
+      {"tests/check.c", "int check_helper(void);\nint main(void) { return check_helper(); }\n"},
+      {"tests/check_helper.c", "int check_helper(void) { return 0; }\n"},
+  };
+  std::map<std::string, fs::path> bitcode;
+  for (const auto& tu : tus) {
+    fs::create_directories((dir.path / tu.rel).parent_path());
+    auto src = dir.file(tu.rel, tu.text);
+    auto bc = dir.path / (tu.rel + ".bc");
+    auto r = run_subprocess({clang(), "-c", "-emit-llvm", "-w", "-o", bc.string(), src.string()});
+    ASSERT_TRUE(r.success()) << r.err;
+    bitcode[tu.rel] = bc;
+  }
+  auto groups = whole_program_groups(bitcode);
+  ASSERT_TRUE(groups) << groups.error().message;
+  ASSERT_EQ(groups->size(), 3u);
+  EXPECT_EQ((*groups)[0].name, "tests/check");
+  EXPECT_EQ((*groups)[0].relpaths,
+            (std::vector<std::string>{"tests/check.c", "lib/helper.c", "lib/static_main.c", "tests/check_helper.c"}));
+  EXPECT_EQ((*groups)[1].name, "tools/one");
+  EXPECT_EQ((*groups)[1].relpaths, (std::vector<std::string>{"tools/one.c", "lib/helper.c", "lib/static_main.c"}));
+  EXPECT_EQ((*groups)[2].name, "tools/two");
+  EXPECT_EQ((*groups)[2].relpaths, (std::vector<std::string>{"tools/two.c", "lib/helper.c", "lib/static_main.c"}));
+
+  // Each group links into one program: the main TU's reference to helper is resolved.
+  std::vector<fs::path> inputs;
+  for (const auto& rel : (*groups)[1].relpaths) inputs.push_back(bitcode[rel]);
+  auto linked = ir::load_program(inputs);
+  ASSERT_TRUE(linked) << linked.error().message;
+  auto* helper = linked->module->getFunction("helper");
+  ASSERT_NE(helper, nullptr);
+  EXPECT_FALSE(helper->isDeclaration());
+}
+
+TEST(WholeProgramGroups, UnreadableBitcodeIsAnErrorNamingTheFile) {
+  test::TempDir dir;
+  auto bad = dir.file("bad.bc", "not bitcode");
+  auto groups = whole_program_groups({{"bad.c", bad}});
+  ASSERT_FALSE(groups);
+  EXPECT_NE(groups.error().message.find(bad.string()), std::string::npos) << groups.error().message;
+}
+
+}  // namespace
+}  // namespace cr1::data
