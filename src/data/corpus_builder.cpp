@@ -199,7 +199,7 @@ std::vector<BuildJob> csmith_jobs(uint64_t first_seed, uint64_t last_seed, const
           fs::path paths[] = {*src};
           return ir::load_program(paths, load_options(options, csmith_clang_args()));
         },
-        .source_bytes = [s] { return fmt::format("csmith --seed {}", s); },
+        .source_bytes = [s] { return fmt::format("csmith --seed {} --max-funcs {}", s, csmith_max_funcs(s)); },
     });
   }
   return jobs;

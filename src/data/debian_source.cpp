@@ -86,10 +86,23 @@ SubprocessResult run_in(const fs::path& dir, std::vector<std::string> argv, std:
   return r;
 }
 
+// The last line that says "error", else the last line: configure scripts end with boilerplate.
+std::string telling_line(const std::string& text) {
+  std::istringstream in(text);
+  std::string line, last, last_error;
+  while (std::getline(in, line)) {
+    line = trim(line);
+    if (line.empty()) continue;
+    last = line;
+    if (lower(line).find("error") != std::string::npos) last_error = line;
+  }
+  return last_error.empty() ? last : last_error;
+}
+
 std::string failure_reason(const SubprocessResult& r) {
   if (r.spawn_failed) return one_line(r.err);
   if (r.timed_out) return "timed out";
-  std::string tail = tail_lines(r.err.empty() ? r.out : r.err, 1);
+  std::string tail = telling_line(r.err.empty() ? r.out : r.err);
   if (r.signal) return fmt::format("killed by signal {}: {}", r.signal, tail);
   return fmt::format("exit {}: {}", r.exit_code, tail);
 }
@@ -406,11 +419,17 @@ void configure(const fs::path& tree, const PrepareOptions& opts, std::string& lo
     std::string cflags =
         "-O0 -Wno-error=implicit-function-declaration -Wno-error=implicit-int -Wno-error=int-conversion "
         "-Wno-error=incompatible-pointer-types -Wno-error=incompatible-function-pointer-types";
-    std::vector<std::string> argv = {"env", "CC=clang-19", "CXX=clang++-19", "CFLAGS=" + cflags, "sh", "./configure"};
-    if (autoconf)
+    std::vector<std::string> argv = {"env", "CC=clang-19", "CXX=clang++-19", "sh", "./configure"};
+    if (autoconf) {
+      argv.insert(argv.begin() + 3, "CFLAGS=" + cflags);
       for (const char* a : {"--disable-dependency-tracking", "--disable-nls", "--disable-maintainer-mode",
                             "--prefix=/usr"})
         argv.push_back(a);
+    } else if (text && text->find("--cc=") != std::string::npos) {
+      // Hand-written scripts (ffmpeg) take the compiler as a flag and ignore CC.
+      argv.push_back("--cc=clang-19");
+      if (text->find("--cxx=") != std::string::npos) argv.push_back("--cxx=clang++-19");
+    }
     auto r = run_in(tree, argv, opts.configure_timeout);
     // Hand-written scripts (ffmpeg, x264) stop when no assembler is found and name the flag to pass.
     if (!r.success() && !r.timed_out && !autoconf) {

@@ -29,10 +29,14 @@ Status run_generator(const std::vector<std::string>& argv, const fs::path& out) 
 
 Expected<fs::path> generate_csmith(uint64_t seed, const fs::path& dir) {
   fs::path out = dir / fmt::format("csmith-{}.c", seed);
-  auto st = run_generator({tool("CR1_CSMITH", "csmith"), "--seed", std::to_string(seed), "--output", out.string()}, out);
+  auto st = run_generator({tool("CR1_CSMITH", "csmith"), "--seed", std::to_string(seed), "--max-funcs",
+                           std::to_string(csmith_max_funcs(seed)), "--output", out.string()},
+                          out);
   if (!st) return st.take_error();
   return out;
 }
+
+int csmith_max_funcs(uint64_t seed) { return 1 + static_cast<int>(seed % 8); }
 
 std::vector<std::string> csmith_clang_args() {
   std::string inc = tool("CR1_CSMITH_INCLUDE", "/usr/include/csmith");

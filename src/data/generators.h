@@ -11,7 +11,10 @@
 
 namespace cr1::data {
 
-// csmith --seed SEED -> dir/csmith-SEED.c
+// csmith --seed SEED --max-funcs F -> dir/csmith-SEED.c. F (1..8) is drawn
+// from the seed: csmith's default of 10 functions makes most programs
+// 5k-12k instructions; a range of F spreads the sizes and halves build time.
+int csmith_max_funcs(uint64_t seed);
 Expected<std::filesystem::path> generate_csmith(uint64_t seed, const std::filesystem::path& dir);
 // clang arguments csmith programs need (its runtime header; warnings off).
 std::vector<std::string> csmith_clang_args();
