@@ -185,44 +185,44 @@ BuildSummary build_corpus(const std::vector<BuildJob>& jobs, const BuildOptions&
   return summary;
 }
 
-std::vector<BuildJob> csmith_jobs(uint64_t first_seed, uint64_t last_seed, const BuildOptions& options) {
+namespace {
+
+// One job per seed of a generator that writes a source file into the scratch folder.
+std::vector<BuildJob> generator_jobs(const std::string& generator, uint64_t first_seed, uint64_t last_seed,
+                                     const BuildOptions& options,
+                                     Expected<fs::path> (*generate)(uint64_t, const fs::path&),
+                                     std::vector<std::string> clang_args,
+                                     std::string (*describe)(uint64_t)) {
   std::vector<BuildJob> jobs;
   for (uint64_t s = first_seed; s <= last_seed; ++s) {
     jobs.push_back(BuildJob{
-        .uri = fmt::format("csmith://{}", s),
-        .suite = "csmith",
-        .package = "csmith",
-        .group = seed_group("csmith", s),
-        .load = [s, options](const fs::path& scratch) -> Expected<ir::Program> {
-          auto src = generate_csmith(s, scratch);
+        .uri = fmt::format("{}://{}", generator, s),
+        .suite = generator,
+        .package = generator,
+        .group = seed_group(generator, s),
+        .load = [=](const fs::path& scratch) -> Expected<ir::Program> {
+          auto src = generate(s, scratch);
           if (!src) return src.take_error();
           fs::path paths[] = {*src};
-          return ir::load_program(paths, load_options(options, csmith_clang_args()));
+          return ir::load_program(paths, load_options(options, clang_args));
         },
-        .source_bytes = [s] { return fmt::format("csmith --seed {} --max-funcs {}", s, csmith_max_funcs(s)); },
+        .source_bytes = [=] { return describe(s); },
     });
   }
   return jobs;
 }
 
+}  // namespace
+
+std::vector<BuildJob> csmith_jobs(uint64_t first_seed, uint64_t last_seed, const BuildOptions& options) {
+  return generator_jobs("csmith", first_seed, last_seed, options, generate_csmith, csmith_clang_args(), [](uint64_t s) {
+    return fmt::format("csmith --seed {} --max-funcs {}", s, csmith_max_funcs(s));
+  });
+}
+
 std::vector<BuildJob> llvm_stress_jobs(uint64_t first_seed, uint64_t last_seed, const BuildOptions& options) {
-  std::vector<BuildJob> jobs;
-  for (uint64_t s = first_seed; s <= last_seed; ++s) {
-    jobs.push_back(BuildJob{
-        .uri = fmt::format("llvm-stress://{}", s),
-        .suite = "llvm-stress",
-        .package = "llvm-stress",
-        .group = seed_group("llvm-stress", s),
-        .load = [s, options](const fs::path& scratch) -> Expected<ir::Program> {
-          auto src = generate_llvm_stress(s, scratch);
-          if (!src) return src.take_error();
-          fs::path paths[] = {*src};
-          return ir::load_program(paths, load_options(options));
-        },
-        .source_bytes = [s] { return fmt::format("llvm-stress --seed {}", s); },
-    });
-  }
-  return jobs;
+  return generator_jobs("llvm-stress", first_seed, last_seed, options, generate_llvm_stress, {},
+                        [](uint64_t s) { return fmt::format("llvm-stress --seed {}", s); });
 }
 
 Expected<std::vector<BuildJob>> folder_jobs(const fs::path& dir, const BuildOptions& options) {

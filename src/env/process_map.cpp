@@ -3,8 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,8 +12,8 @@
 
 #include <fmt/format.h>
 
+#include "env/child_process.h"
 #include "env/worker_pool.h"
-#include "util/subprocess.h"
 
 namespace cr1::env {
 namespace {
@@ -30,16 +28,6 @@ struct Child {
   Clock::time_point deadline;
   std::string buffer;
 };
-
-std::string stderr_tail(int fd) {
-  if (fd < 0) return {};
-  off_t size = ::lseek(fd, 0, SEEK_END);
-  off_t from = size > 4096 ? size - 4096 : 0;
-  std::string text(static_cast<size_t>(size - from), '\0');
-  ssize_t got = ::pread(fd, text.data(), text.size(), from);
-  text.resize(got > 0 ? static_cast<size_t>(got) : 0);
-  return tail_lines(text, 2);
-}
 
 void close_child(Child& c) {
   if (c.out >= 0) ::close(c.out);
@@ -58,7 +46,7 @@ void process_map(size_t n, const ProcessMapOptions& options, const std::function
   auto start = [&](size_t job) -> bool {
     int p[2];
     if (::pipe2(p, O_CLOEXEC) != 0) return false;
-    int err = ::memfd_create("cr1-job-stderr", MFD_CLOEXEC);
+    int err = make_stderr_capture("cr1-job-stderr");
     pid_t parent = ::getpid();
     pid_t pid = ::fork();
     if (pid < 0) {
@@ -68,8 +56,7 @@ void process_map(size_t n, const ProcessMapOptions& options, const std::function
       return false;
     }
     if (pid == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(0);
+      tie_to_parent(parent);
       ::close(p[0]);
       if (err >= 0) ::dup2(err, 2);
       std::string out = run(job);
@@ -131,10 +118,7 @@ void process_map(size_t n, const ProcessMapOptions& options, const std::function
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
           finish(c, JobResult{JobOutcome::ok, std::move(c.buffer), {}});
         } else {
-          std::string how = WIFSIGNALED(status) ? fmt::format("signal {} ({})", WTERMSIG(status), ::strsignal(WTERMSIG(status)))
-                                                : fmt::format("exit code {}", WEXITSTATUS(status));
-          std::string tail = stderr_tail(c.err);
-          finish(c, JobResult{JobOutcome::crashed, {}, tail.empty() ? how : how + ": " + tail});
+          finish(c, JobResult{JobOutcome::crashed, {}, death_evidence(status, c.err)});
         }
       } else if (Clock::now() >= c.deadline) {
         ::kill(c.pid, SIGKILL);

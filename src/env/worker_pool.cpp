@@ -1,10 +1,10 @@
 #include "env/worker_pool.h"
 
+#include "env/child_process.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -115,11 +115,6 @@ void child_fatal_error_handler(void*, const char* reason, bool) {
   ::_exit(0);
 }
 
-std::string signal_text(int sig) {
-  const char* name = ::strsignal(sig);
-  return fmt::format("signal {} ({})", sig, name ? name : "?");
-}
-
 }  // namespace
 
 int hardware_jobs() {
@@ -139,7 +134,7 @@ WorkerPool::~WorkerPool() {
 bool WorkerPool::spawn(Worker& w) {
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return false;
-  int err_fd = ::memfd_create("cr1-worker-stderr", MFD_CLOEXEC);
+  int err_fd = make_stderr_capture("cr1-worker-stderr");
   pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) {
@@ -149,9 +144,7 @@ bool WorkerPool::spawn(Worker& w) {
     return false;
   }
   if (pid == 0) {
-    // Die with the parent; and if it is already gone, do not linger.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(0);
+    tie_to_parent(parent);
     ::signal(SIGPIPE, SIG_IGN);
     int devnull = ::open("/dev/null", O_RDWR);
     ::dup2(devnull, 0);
@@ -186,19 +179,7 @@ void WorkerPool::retire(Worker& w) {
 }
 
 std::string WorkerPool::crash_evidence(Worker& w, int wait_status) {
-  std::string how = WIFSIGNALED(wait_status) ? signal_text(WTERMSIG(wait_status))
-                    : WIFEXITED(wait_status) ? fmt::format("exit code {}", WEXITSTATUS(wait_status))
-                                             : "unknown";
-  std::string err;
-  if (w.stderr_fd >= 0) {
-    off_t size = ::lseek(w.stderr_fd, 0, SEEK_END);
-    off_t from = size > 4096 ? size - 4096 : 0;
-    err.resize(static_cast<size_t>(size - from));
-    ssize_t got = ::pread(w.stderr_fd, err.data(), err.size(), from);
-    err.resize(got > 0 ? static_cast<size_t>(got) : 0);
-  }
-  std::string tail = tail_lines(err, 2);
-  return tail.empty() ? fmt::format("worker died: {}", how) : fmt::format("worker died: {}: {}", how, tail);
+  return "worker died: " + death_evidence(wait_status, w.stderr_fd);
 }
 
 std::vector<EvalResult> WorkerPool::run(std::span<const EvalRequest> requests,
