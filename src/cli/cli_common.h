@@ -64,11 +64,5 @@ std::string percent(double fraction);
 
 void print_json(const nlohmann::json& j);
 
-// Registration functions, one per subcommand file.
-void add_passes_command(CLI::App& app);
-void add_count_command(CLI::App& app);
-void add_features_command(CLI::App& app);
-void add_apply_command(CLI::App& app);
-void add_dataset_command(CLI::App& app);
 
 }  // namespace cr1::cli

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "cli/cli_common.h"
+#include "cli/command_registry.h"
 
 namespace cr1::cli {
 namespace {
@@ -26,6 +27,8 @@ void check_output_path(const std::filesystem::path& out) {
 }
 
 }  // namespace
+
+namespace {
 
 void add_apply_command(CLI::App& app) {
   struct Args {
@@ -70,5 +73,9 @@ void add_apply_command(CLI::App& app) {
     fmt::print("pipeline   opt -passes='{}'\n", seq.pipeline());
   });
 }
+
+const CommandRegistration kRegistration{40, add_apply_command};
+
+}  // namespace
 
 }  // namespace cr1::cli

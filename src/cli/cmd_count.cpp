@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "cli/cli_common.h"
+#include "cli/command_registry.h"
 #include "util/progress.h"
 
 namespace cr1::cli {
@@ -90,6 +91,8 @@ void run_count(const CountArgs& args) {
 
 }  // namespace
 
+namespace {
+
 void add_count_command(CLI::App& app) {
   auto args = std::make_shared<CountArgs>();
   auto* cmd = app.add_subcommand("count", "Instruction counts: base, -O0..-Oz, and a pass sequence with its OverOz");
@@ -102,5 +105,9 @@ void add_count_command(CLI::App& app) {
   cmd->add_flag("--json", args->json, "Machine-readable output");
   cmd->callback([args] { run_count(*args); });
 }
+
+const CommandRegistration kRegistration{20, add_count_command};
+
+}  // namespace
 
 }  // namespace cr1::cli

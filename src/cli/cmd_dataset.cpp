@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/cli_common.h"
+#include "cli/command_registry.h"
 #include "data/corpus_builder.h"
 #include "data/debian_corpus.h"
 #include "data/manifest.h"
@@ -159,6 +160,8 @@ nlohmann::json corpus_stats(const data::Manifest& m) {
 
 }  // namespace
 
+namespace {
+
 void add_dataset_command(CLI::App& app) {
   auto* ds = app.add_subcommand("dataset", "Build and inspect program corpora");
   ds->require_subcommand(1);
@@ -249,5 +252,9 @@ void add_dataset_command(CLI::App& app) {
                  j["headroom"]["share_percent"].get<double>());
   });
 }
+
+const CommandRegistration kRegistration{60, add_dataset_command};
+
+}  // namespace
 
 }  // namespace cr1::cli

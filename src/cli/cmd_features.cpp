@@ -2,9 +2,12 @@
 #include <fmt/format.h>
 
 #include "cli/cli_common.h"
+#include "cli/command_registry.h"
 #include "ir/features.h"
 
 namespace cr1::cli {
+
+namespace {
 
 void add_features_command(CLI::App& app) {
   struct Args {
@@ -47,5 +50,9 @@ void add_features_command(CLI::App& app) {
     }
   });
 }
+
+const CommandRegistration kRegistration{30, add_features_command};
+
+}  // namespace
 
 }  // namespace cr1::cli

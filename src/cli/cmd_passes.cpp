@@ -4,9 +4,12 @@
 #include <fmt/format.h>
 
 #include "cli/cli_common.h"
+#include "cli/command_registry.h"
 #include "ir/pipeline_runner.h"
 
 namespace cr1::cli {
+
+namespace {
 
 void add_passes_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("passes", "List the action catalogue: CompilerGym's LLVM-10 flags as new-PM pipelines");
@@ -35,5 +38,9 @@ void add_passes_command(CLI::App& app) {
                  r.replacement.empty() ? "drop it" : fmt::format("use '{}'", r.replacement));
   });
 }
+
+const CommandRegistration kRegistration{10, add_passes_command};
+
+}  // namespace
 
 }  // namespace cr1::cli

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/cli_common.h"
+#include "cli/command_registry.h"
 #include "ir/action_catalog.h"
 
 int main(int argc, char** argv) {
@@ -17,11 +18,7 @@ int main(int argc, char** argv) {
   CLI::App app{"compiler-r1: finds LLVM pass sequences that make code smaller than -Oz"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "compiler-r1 0.1.0");
-  add_passes_command(app);
-  add_count_command(app);
-  add_features_command(app);
-  add_apply_command(app);
-  add_dataset_command(app);
+  add_registered_commands(app);
 
   try {
     // The catalogue is checked against the linked LLVM before any work.

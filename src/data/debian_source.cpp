@@ -419,7 +419,9 @@ void configure(const fs::path& tree, const PrepareOptions& opts, std::string& lo
     std::string cflags =
         "-O0 -Wno-error=implicit-function-declaration -Wno-error=implicit-int -Wno-error=int-conversion "
         "-Wno-error=incompatible-pointer-types -Wno-error=incompatible-function-pointer-types";
-    std::vector<std::string> argv = {"env", "CC=clang-19", "CXX=clang++-19", "sh", "./configure"};
+    // FORCE_UNSAFE_CONFIGURE: gnulib's configure refuses root otherwise, and corpora are built as root.
+    std::vector<std::string> argv = {"env", "CC=clang-19", "CXX=clang++-19", "FORCE_UNSAFE_CONFIGURE=1", "sh",
+                                     "./configure"};
     if (autoconf) {
       argv.insert(argv.begin() + 3, "CFLAGS=" + cflags);
       for (const char* a : {"--disable-dependency-tracking", "--disable-nls", "--disable-maintainer-mode",

@@ -1,42 +1,42 @@
 #include "search/registry.h"
 
-#include <functional>
+#include <algorithm>
 
 #include <fmt/format.h>
-
-#include "search/rio.h"
 
 namespace cr1::search {
 namespace {
 
 struct Entry {
-  const char* name;
-  const char* description;
-  std::function<std::unique_ptr<Tuner>()> make;
+  TunerInfo info;
+  TunerFactory make;
 };
 
-// Registered methods. Add new tuners here.
-const std::vector<Entry>& entries() {
-  static const std::vector<Entry> table = {
-      {"rio", "random iterative optimization: random sequences of length 10-30",
-       [] { return std::make_unique<RandomSearch>(); }},
-  };
+// A function-local static: registrations run during static initialisation of
+// other files, in no fixed order.
+std::vector<Entry>& entries() {
+  static std::vector<Entry> table;
   return table;
 }
 
 }  // namespace
 
+TunerRegistration::TunerRegistration(TunerInfo info, TunerFactory make) {
+  entries().push_back({std::move(info), std::move(make)});
+}
+
 std::vector<TunerInfo> tuner_names() {
   std::vector<TunerInfo> out;
-  for (const auto& e : entries()) out.push_back({e.name, e.description});
+  for (const auto& e : entries()) out.push_back(e.info);
+  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return std::tie(a.order, a.name) < std::tie(b.order, b.name); });
   return out;
 }
 
 Expected<std::unique_ptr<Tuner>> make_tuner(std::string_view name) {
   for (const auto& e : entries())
-    if (name == e.name) return e.make();
+    if (name == e.info.name) return e.make();
   std::string known;
-  for (const auto& e : entries()) known += (known.empty() ? "" : ", ") + std::string(e.name);
+  for (const auto& i : tuner_names()) known += (known.empty() ? "" : ", ") + i.name;
   return make_error(ErrorKind::invalid_input, fmt::format("unknown method '{}' (known: {})", name, known));
 }
 

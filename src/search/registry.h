@@ -1,6 +1,9 @@
-// Tuners by name, for the CLI and the evaluation harness.
+// Tuners by name, for the CLI and the evaluation harness. Each technique's
+// .cpp registers itself with a static TunerRegistration, so adding a tuner is
+// adding one file (cr1_search is an object library: every object is linked).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -13,9 +16,16 @@ namespace cr1::search {
 struct TunerInfo {
   std::string name;         // "rio", "ga", ...
   std::string description;  // one line
+  int order = 100;          // position in listings
 };
 
-// Every registered method, in a stable order.
+using TunerFactory = std::function<std::unique_ptr<Tuner>()>;
+
+struct TunerRegistration {
+  TunerRegistration(TunerInfo info, TunerFactory make);
+};
+
+// Every registered method, by `order` then name.
 std::vector<TunerInfo> tuner_names();
 
 // A tuner by name; an invalid_input error lists the known names.

@@ -2,7 +2,14 @@
 
 #include <fmt/format.h>
 
+#include "search/registry.h"
+
 namespace cr1::search {
+
+namespace {
+const TunerRegistration kRegistration{{"rio", "random iterative optimization: random sequences of length 10-30", 10},
+                                      [] { return std::make_unique<RandomSearch>(); }};
+}  // namespace
 
 std::string RandomSearch::name() const { return fmt::format("rio;len={}-{}", min_len_, max_len_); }
 
