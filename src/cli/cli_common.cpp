@@ -1,5 +1,7 @@
 #include "cli/cli_common.h"
 
+#include <unistd.h>
+
 #include <iostream>
 
 #include <fmt/format.h>
@@ -51,6 +53,21 @@ ir::PassSequence parse_passes_or_throw(const std::vector<std::string>& items, co
 }
 
 std::string percent(double fraction) { return fmt::format("{:+.2f}%", fraction * 100.0); }
+
+// Refuse a bad output path before any work, so nothing is half-done.
+void check_output_path(const std::filesystem::path& out) {
+  auto ext = out.extension().string();
+  if (ext != ".bc" && ext != ".ll")
+    throw CliError(fmt::format("{}: output must end in .bc or .ll", out.string()));
+  auto dir = out.parent_path().empty() ? std::filesystem::path(".") : out.parent_path();
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec))
+    throw CliError(fmt::format("{}: output directory '{}' does not exist", out.string(), dir.string()));
+  if (::access(dir.c_str(), W_OK) != 0)
+    throw CliError(fmt::format("{}: output directory '{}' is not writable", out.string(), dir.string()));
+  if (std::filesystem::is_directory(out, ec)) throw CliError(fmt::format("{}: is a directory", out.string()));
+}
+
 
 void print_json(const nlohmann::json& j) { std::cout << j.dump(2) << std::endl; }
 

@@ -59,6 +59,9 @@ std::unique_ptr<env::Session> open_session(const ProgramOptions& program, const 
 // Parses a --passes value; an empty sequence is an error naming the flag.
 ir::PassSequence parse_passes_or_throw(const std::vector<std::string>& items, const char* flag = "--passes");
 
+// Refuses a bad output path (suffix, missing or unwritable folder) before any work.
+void check_output_path(const std::filesystem::path& out);
+
 // Percent with sign, e.g. "+2.35%".
 std::string percent(double fraction);
 

@@ -12,24 +12,6 @@
 namespace cr1::cli {
 namespace {
 
-// Refuse a bad output path before any work, so nothing is half-done.
-void check_output_path(const std::filesystem::path& out) {
-  auto ext = out.extension().string();
-  if (ext != ".bc" && ext != ".ll")
-    throw CliError(fmt::format("{}: output must end in .bc or .ll", out.string()));
-  auto dir = out.parent_path().empty() ? std::filesystem::path(".") : out.parent_path();
-  std::error_code ec;
-  if (!std::filesystem::is_directory(dir, ec))
-    throw CliError(fmt::format("{}: output directory '{}' does not exist", out.string(), dir.string()));
-  if (::access(dir.c_str(), W_OK) != 0)
-    throw CliError(fmt::format("{}: output directory '{}' is not writable", out.string(), dir.string()));
-  if (std::filesystem::is_directory(out, ec)) throw CliError(fmt::format("{}: is a directory", out.string()));
-}
-
-}  // namespace
-
-namespace {
-
 void add_apply_command(CLI::App& app) {
   struct Args {
     ProgramOptions program;

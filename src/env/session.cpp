@@ -14,7 +14,8 @@ Session::Session(ir::Program program, SessionOptions options)
       hash_(ir::module_hash(*program_.module)),
       base_count_(ir::count_instructions(*program_.module)),
       cache_(options.cache ? std::move(options.cache) : std::make_shared<ResultCache>()),
-      pool_(std::make_unique<WorkerPool>(*program_.module, options.pool)) {}
+      pool_(std::make_unique<WorkerPool>(*program_.module, options.pool)),
+      options_(options) {}
 
 Expected<std::unique_ptr<Session>> Session::create(ir::Program program, SessionOptions options) {
   if (!program.module) return make_error(ErrorKind::invalid_input, "session needs a loaded module");
@@ -91,8 +92,11 @@ Expected<double> Session::over_oz(uint64_t instruction_count) {
   return (static_cast<double>(*oz) - static_cast<double>(instruction_count)) / static_cast<double>(*oz);
 }
 
-EvalResult Session::apply_and_write(const ir::PassSequence& sequence, const std::filesystem::path& out) {
-  return pool_->run_one(EvalRequest{.pipeline = sequence.pipeline(), .verify = true, .output_path = out.string()});
+EvalResult Session::verify(const ir::PassSequence& sequence, const std::filesystem::path& out) {
+  PoolOptions one = options_.pool;
+  one.jobs = 1;
+  WorkerPool fresh(*program_.module, one);
+  return fresh.run_one(EvalRequest{.pipeline = sequence.pipeline(), .verify = true, .output_path = out.string()});
 }
 
 }  // namespace cr1::env

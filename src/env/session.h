@@ -52,9 +52,13 @@ class Session {
   // (IC(-Oz) - IC) / IC(-Oz), as a fraction. Callers print it in percent.
   Expected<double> over_oz(uint64_t instruction_count);
 
-  // Applies `sequence` in a fresh worker (verifier on) and writes the
-  // optimized module to `out` (.bc or .ll) atomically.
-  EvalResult apply_and_write(const ir::PassSequence& sequence, const std::filesystem::path& out);
+  // Re-evaluates `sequence` from scratch in a fresh worker process (verifier
+  // on, no cache), e.g. to confirm a search's answer; when `out` is given the
+  // optimized module is written there (.bc or .ll) atomically.
+  EvalResult verify(const ir::PassSequence& sequence, const std::filesystem::path& out = {});
+  EvalResult apply_and_write(const ir::PassSequence& sequence, const std::filesystem::path& out) {
+    return verify(sequence, out);
+  }
 
   WorkerPool& pool() { return *pool_; }
   ResultCache& cache() { return *cache_; }
@@ -68,6 +72,7 @@ class Session {
   std::shared_ptr<ResultCache> cache_;
   std::unique_ptr<WorkerPool> pool_;
   std::map<ir::OptLevel, EvalResult> baselines_;
+  SessionOptions options_;
 };
 
 }  // namespace cr1::env

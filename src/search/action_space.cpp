@@ -1,6 +1,9 @@
 #include "search/action_space.h"
 
+#include <algorithm>
 #include <set>
+
+#include <fmt/format.h>
 
 namespace cr1::search {
 
@@ -24,6 +27,48 @@ const ActionSpace& ActionSpace::size_actions() {
   return space;
 }
 
+namespace {
+
+// Extra actions of the extended space. "Oz" prints as -Oz; the others are not
+// legacy flags and print as their pipeline text.
+constexpr ir::Action kExtraActions[] = {
+    {"Oz", "default<Oz>"},
+    {"constraint-elimination", "function(constraint-elimination)"},
+    {"vector-combine", "function(vector-combine)"},
+    {"dfa-jump-threading", "function(dfa-jump-threading)"},
+    {"iroutliner", "iroutliner"},
+    {"simplifycfg-hoist-sink", "function(simplifycfg<hoist-common-insts;sink-common-insts>)"},
+    {"gvn-sink", "function(gvn-sink)"},
+    {"jump-table-to-switch", "function(jump-table-to-switch)"},
+    {"infer-alignment", "function(infer-alignment)"},
+    {"attributor-light", "attributor-light"},
+    {"scc-oz-module-inliner", "scc-oz-module-inliner"},
+    {"loop-flatten", "function(loop(loop-flatten))"},
+};
+
+std::string display_flag(const ir::Action& a) {
+  if (ir::find_action(a.flag) == &a) return "--" + std::string(a.flag);
+  if (a.flag == "Oz") return "-Oz";
+  return "";
+}
+
+}  // namespace
+
+const ActionSpace& ActionSpace::extended() {
+  static const ActionSpace space = [] {
+    ActionSpace s = size_actions();
+    for (const auto& a : kExtraActions) s.actions_.push_back(&a);
+    return s;
+  }();
+  return space;
+}
+
+Expected<const ActionSpace*> ActionSpace::by_name(std::string_view name) {
+  if (name == "cgym") return &size_actions();
+  if (name == "extended") return &extended();
+  return make_error(ErrorKind::invalid_input, fmt::format("unknown action space '{}' (cgym or extended)", name));
+}
+
 int ActionSpace::index_of(std::string_view flag) const {
   while (!flag.empty() && flag.front() == '-') flag.remove_prefix(1);
   for (size_t i = 0; i < actions_.size(); ++i)
@@ -36,7 +81,7 @@ ir::PassSequence ActionSpace::to_sequence(const Genome& genome) const {
   seq.elements.reserve(genome.size());
   for (int g : genome) {
     const auto& a = action(g);
-    seq.elements.push_back({std::string(a.pipeline), "--" + std::string(a.flag)});
+    seq.elements.push_back({std::string(a.pipeline), display_flag(a)});
   }
   return seq;
 }
@@ -44,9 +89,9 @@ ir::PassSequence ActionSpace::to_sequence(const Genome& genome) const {
 std::optional<Genome> ActionSpace::from_sequence(const ir::PassSequence& seq) const {
   Genome g;
   for (const auto& e : seq.elements) {
-    int i = e.flag.empty() ? -1 : index_of(e.flag);
-    if (i < 0) return std::nullopt;
-    g.push_back(i);
+    auto it = std::find_if(actions_.begin(), actions_.end(), [&](const ir::Action* a) { return a->pipeline == e.pipeline; });
+    if (it == actions_.end()) return std::nullopt;
+    g.push_back(static_cast<int>(it - actions_.begin()));
   }
   return g;
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ir/action_catalog.h"
+#include "util/expected.h"
 
 namespace cr1::search {
 
@@ -17,8 +18,15 @@ using Genome = std::vector<int>;  // indices into ActionSpace::actions()
 
 class ActionSpace {
  public:
-  // The size-relevant catalogue actions (100 of 117 for LLVM 19).
+  // The size-relevant catalogue actions (100 of 117 for LLVM 19): the
+  // paper's action space, for comparable numbers.
   static const ActionSpace& size_actions();
+  // size_actions() plus -Oz as a macro action and size-relevant LLVM 19
+  // passes that are not in the LLVM 10 list (pass-map-llvm19.md). With -Oz
+  // available a search starts from the baseline instead of rediscovering it.
+  static const ActionSpace& extended();
+  // By name: "cgym" (size_actions) or "extended".
+  static Expected<const ActionSpace*> by_name(std::string_view name);
 
   size_t size() const { return actions_.size(); }
   const ir::Action& action(int i) const { return *actions_.at(static_cast<size_t>(i)); }

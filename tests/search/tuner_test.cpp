@@ -28,6 +28,24 @@ TEST(ActionSpace, LeavesOutNonSizePasses) {
   EXPECT_FALSE(space.from_sequence(*ir::parse_sequence("-Oz")));
 }
 
+TEST(ActionSpace, ExtendedAddsOzMacroAndNewPasses) {
+  const auto& ext = ActionSpace::extended();
+  EXPECT_GT(ext.size(), ActionSpace::size_actions().size());
+  int oz = ext.index_of("Oz");
+  int ce = ext.index_of("constraint-elimination");
+  ASSERT_GE(oz, 0);
+  ASSERT_GE(ce, 0);
+  auto seq = ext.to_sequence({oz, ce, ext.index_of("gvn")});
+  EXPECT_EQ(seq.flags(), "-Oz function(constraint-elimination) --gvn");
+  // What is printed parses back to the same pipeline, and maps back to the genome.
+  auto reparsed = ir::parse_sequence(seq.flag_list());
+  ASSERT_TRUE(reparsed.ok()) << reparsed.error().message;
+  EXPECT_EQ(reparsed->pipeline(), seq.pipeline());
+  EXPECT_EQ(*ext.from_sequence(*reparsed), (Genome{oz, ce, ext.index_of("gvn")}));
+  for (size_t i = 0; i < ext.size(); ++i) EXPECT_TRUE(ir::check_pipeline(ext.action(static_cast<int>(i)).pipeline).ok());
+  EXPECT_FALSE(ActionSpace::by_name("nope").ok());
+}
+
 TEST(SearchContext, CountsDistinctEvaluationsAndStopsAtBudget) {
   auto s = session_for("matrix.c");
   SearchContext ctx(*s, ActionSpace::size_actions(), {.max_evaluations = 3}, 1);
