@@ -1,0 +1,64 @@
+// The evaluation harness: every method with every seed on every program,
+// under one budget, each answer re-verified from scratch, one record per run
+// appended to RUN_DIR/records.jsonl (resumable), and RUN_DIR/run.json with
+// the totals and the CPU utilisation.
+//
+// Fairness: each run gets its own session with a fresh in-memory result cache
+// (seeded only with the -O baselines, which are not search evaluations), so no
+// run is sped up by what an earlier method or seed evaluated.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "eval/program_source.h"
+#include "eval/run_record.h"
+#include "search/tuner.h"
+#include "util/expected.h"
+
+namespace cr1::eval {
+
+struct EvalOptions {
+  std::vector<std::string> methods;  // registry names (search/registry.h)
+  search::Budget budget;
+  std::vector<uint64_t> seeds;
+  int jobs = 0;                                // worker processes per session; 0 = all cores
+  std::chrono::milliseconds timeout{10'000};   // per evaluation
+  bool progress = true;                        // progress bar on stderr (when it is a terminal)
+  nlohmann::json context;                      // copied into run.json, e.g. the suites and the split
+  // Called after each record is appended; returning false stops the run
+  // there, as a kill would (tests use it).
+  std::function<bool(const RunRecord&)> on_record;
+};
+
+struct EvalError {
+  std::string program, message;
+};
+
+struct EvalSummary {
+  size_t programs = 0;
+  size_t planned = 0;   // programs x methods x seeds
+  size_t done = 0;      // runs made now
+  size_t skipped = 0;   // already in records.jsonl
+  size_t mismatches = 0;
+  size_t torn_lines = 0;
+  std::vector<EvalError> errors;  // programs that could not be loaded or whose -Oz failed
+  int jobs = 0, cores = 0;
+  double wall_seconds = 0, cpu_seconds = 0, cpu_utilisation = 0;
+};
+
+// Known methods, a budget that ends, at least one seed.
+Status validate(const EvalOptions& options);
+
+Expected<EvalSummary> run_evaluation(std::span<const EvalProgram> programs, const EvalOptions& options,
+                                     const std::filesystem::path& run_dir);
+
+std::filesystem::path run_info_path(const std::filesystem::path& run_dir);  // RUN_DIR/run.json
+
+}  // namespace cr1::eval
