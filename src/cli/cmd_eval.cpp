@@ -44,7 +44,7 @@ std::vector<std::string> expand_methods(const std::vector<std::string>& given) {
 void run_eval(const EvalArgs& a, bool evals_given, bool seconds_given) {
   eval::EvalOptions o;
   o.methods = expand_methods(a.methods);
-  for (const auto& m : o.methods) unwrap(search::make_tuner(m));  // lists the known methods
+  for (const auto& m : o.methods) unwrap(search::parse_method(m));  // lists the known methods
   if (!evals_given && !seconds_given) throw CliError("bad budget: give --budget-evals N and/or --budget-seconds S");
   if (evals_given && a.budget_evals <= 0)
     throw CliError(fmt::format("bad budget: --budget-evals must be a positive count, got {}", a.budget_evals));
@@ -100,7 +100,8 @@ void add_eval_command(CLI::App& app) {
                   "Corpus folder or its manifest.jsonl, or a folder of .c/.cc/.ll/.bc files (repeatable)")
       ->required();
   cmd->add_option("--split", a->split, "Only this split of a corpus: train | valid | test (default: all)");
-  cmd->add_option("--method", a->methods, "Method(s), comma-separated or repeated; `all` for every registered one")
+  cmd->add_option("--method", a->methods, "Method(s), comma-separated or repeated; `all` for every registered one; NAME@extended searches the "
+                  "extended action space (-Oz macro + newer passes)")
       ->delimiter(',')
       ->required();
   auto* evals = cmd->add_option("--budget-evals", a->budget_evals, "Distinct sequences evaluated per run");

@@ -239,7 +239,8 @@ Expected<EvalSummary> run_evaluation(std::span<const EvalProgram> programs, cons
     }
     for (const auto& [method, seed] : todo[i]) {
       auto run_start = Clock::now();
-      auto tuner = search::make_tuner(method);
+      auto spec = search::parse_method(method);
+      auto tuner = search::make_tuner(spec ? spec->tuner : method);
       auto session = fresh_session(*lp, so);
       if (!tuner || !session) {
         const Error& e = tuner ? session.error() : tuner.error();
@@ -247,7 +248,7 @@ Expected<EvalSummary> run_evaluation(std::span<const EvalProgram> programs, cons
         bar.update(++finished);
         continue;
       }
-      auto result = search::tune(**session, **tuner, o.budget, seed);
+      auto result = search::tune(**session, **tuner, o.budget, seed, *spec->space);
       if (!result) {
         s.errors.push_back({p.uri, result.error().message});
         bar.update(++finished);

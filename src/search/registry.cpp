@@ -40,4 +40,14 @@ Expected<std::unique_ptr<Tuner>> make_tuner(std::string_view name) {
   return make_error(ErrorKind::invalid_input, fmt::format("unknown method '{}' (known: {})", name, known));
 }
 
+Expected<MethodSpec> parse_method(std::string_view text) {
+  auto at = text.find('@');
+  std::string tuner(text.substr(0, at));
+  auto probe = make_tuner(tuner);
+  if (!probe) return probe.take_error();
+  auto space = ActionSpace::by_name(at == std::string_view::npos ? "cgym" : text.substr(at + 1));
+  if (!space) return space.take_error();
+  return MethodSpec{tuner, *space};
+}
+
 }  // namespace cr1::search

@@ -31,4 +31,12 @@ std::vector<TunerInfo> tuner_names();
 // A tuner by name; an invalid_input error lists the known names.
 Expected<std::unique_ptr<Tuner>> make_tuner(std::string_view name);
 
+// A method as the harness and the CLI name it: "ga" searches the paper's
+// action space (cgym), "ga@extended" the extended one.
+struct MethodSpec {
+  std::string tuner;
+  const ActionSpace* space;
+};
+Expected<MethodSpec> parse_method(std::string_view text);
+
 }  // namespace cr1::search
