@@ -8,9 +8,12 @@
 #include <algorithm>
 #include <cctype>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <sstream>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -24,6 +27,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kBuildDirName = ".cr1-build";  // cmake's binary dir inside the tree
+constexpr const char* kShimDirName = ".cr1-shim";    // forwarding headers, see write_shims()
 constexpr int kMaxIncludeDirs = 64;                  // -I per TU, nearest first
 constexpr int kMaxAfterDirs = 16;                    // -idirafter per TU
 
@@ -59,7 +63,8 @@ bool valid_version(const std::string& s) {
   std::string upstream = s;
   if (colon != std::string::npos) {
     std::string epoch = s.substr(0, colon);
-    if (epoch.empty() || !std::all_of(epoch.begin(), epoch.end(), [](char c) { return std::isdigit(c); })) return false;
+    auto digit = [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; };
+    if (epoch.empty() || !std::all_of(epoch.begin(), epoch.end(), digit)) return false;
     upstream = s.substr(colon + 1);
   }
   return !upstream.empty() && std::isdigit(static_cast<unsigned char>(upstream[0]));
@@ -145,10 +150,10 @@ bool download_complete(const fs::path& downloads, const fs::path& dsc) {
 bool excluded_dir(const std::string& name) {
   // Packaging, VCS and build-system noise, and ports to other operating systems.
   static const std::unordered_set<std::string> names = {
-      ".pc",   "debian", ".git",    ".svn",  ".hg",    "cmakefiles", kBuildDirName, "win32", "win64",
+      ".pc",   "debian", ".git",    ".svn",  ".hg",    "cmakefiles", kBuildDirName, kShimDirName, "win32", "win64",
       "windows", "wince", "winnt",  "mswin", "vms",    "amiga",      "amigaos",     "msdos", "dos",
       "djgpp", "os2",    "mac",     "macos", "macosx", "beos",       "haiku",       "riscos", "watcom",
-      "symbian", "android", "ios",  "os400", "qnx",  "nt"};
+      "symbian", "android", "ios",  "os400", "qnx",  "nt",    "pc",     "pcbuild"};
   return names.count(lower(name)) > 0;
 }
 
@@ -213,7 +218,10 @@ struct Tree {
   std::set<fs::path> include_dirs;   // relative to root ("" = root); may include the build dir
   std::set<fs::path> shadow_dirs;    // the subset that holds a system-named header
   bool has_config_h = false;
+  std::map<std::string, fs::path> shims;  // unresolved spec -> the one header of that name (relative)
 };
+
+bool in_build_dir(const fs::path& rel) { return !rel.empty() && *rel.begin() == kBuildDirName; }
 
 void scan_tree(const fs::path& root, Tree& tree) {
   std::unordered_map<std::string, std::vector<fs::path>> headers_by_name;  // file name -> relpaths
@@ -233,7 +241,7 @@ void scan_tree(const fs::path& root, Tree& tree) {
     }
     if (!entry.is_regular_file(ec)) continue;
     fs::path rel = entry.path().lexically_relative(root);
-    bool in_build = !rel.empty() && *rel.begin() == kBuildDirName;
+    bool in_build = in_build_dir(rel);
     std::string ext = entry.path().extension().string();
     bool tu = ext == ".c" || ext == ".cc" || ext == ".cpp" || ext == ".cxx";
     bool header = is_header_ext(ext);
@@ -258,15 +266,38 @@ void scan_tree(const fs::path& root, Tree& tree) {
     auto found = headers_by_name.find(sp.filename().string());
     if (found == headers_by_name.end()) continue;
     size_t depth = std::distance(sp.begin(), sp.end());
+    bool resolved = false;
     for (const auto& rel : found->second) {
       size_t rdepth = std::distance(rel.begin(), rel.end());
       if (rdepth < depth) continue;
       fs::path prefix, tail;
       size_t i = 0;
       for (const auto& part : rel) (i++ < rdepth - depth ? prefix : tail) /= part;
-      if (tail == sp) tree.include_dirs.insert(prefix);
+      if (tail == sp) tree.include_dirs.insert(prefix), resolved = true;
     }
+    // Makefiles link some headers into place (postgres: storage/lwlocknames.h from
+    // backend/storage/lmgr/); a unique header of that name stands in.
+    bool plain = std::all_of(spec.begin(), spec.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '_' || c == '-' || c == '.' || c == '+';
+    });
+    if (!resolved && found->second.size() == 1 && plain && spec.find("..") == std::string::npos &&
+        !in_build_dir(found->second[0]))
+      tree.shims[spec] = found->second[0];
   }
+}
+
+// Writes <root>/.cr1-shim/<spec> forwarding to the stand-in; the dir is searched after everything else.
+bool write_shims(const fs::path& root, const Tree& tree) {
+  std::error_code ec;
+  fs::path dir = root / kShimDirName;
+  fs::remove_all(dir, ec);
+  if (tree.shims.empty()) return false;
+  for (const auto& [spec, rel] : tree.shims) {
+    fs::path shim = dir / spec;
+    fs::create_directories(shim.parent_path(), ec);
+    std::ofstream(shim) << "#include \"" << (root / rel).string() << "\"\n";
+  }
+  return true;
 }
 
 }  // namespace
@@ -287,7 +318,16 @@ Expected<std::vector<DebianPackage>> read_package_list(const fs::path& file) {
     size_t eq = line.find('=');
     if (eq == std::string::npos)
       return make_error(ErrorKind::invalid_input, fmt::format("{}: expected name=version, got '{}'", where, line));
-    DebianPackage pkg{trim(line.substr(0, eq)), trim(line.substr(eq + 1))};
+    DebianPackage pkg{trim(line.substr(0, eq)), {}, {}};
+    std::istringstream rest(line.substr(eq + 1));
+    rest >> pkg.version;
+    for (std::string arg; rest >> arg;) {
+      bool allowed = (arg.rfind("-D", 0) == 0 || arg.rfind("-U", 0) == 0) && arg.size() > 2;
+      if (!allowed && arg.rfind("-std=", 0) != 0)
+        return make_error(ErrorKind::invalid_input,
+                          fmt::format("{}: argument '{}' for {} is not -D, -U or -std=", where, arg, pkg.name));
+      pkg.extra_args.push_back(arg);
+    }
     if (!valid_package_name(pkg.name))
       return make_error(ErrorKind::invalid_input, fmt::format("{}: bad source package name '{}'", where, pkg.name));
     if (!valid_version(pkg.version))
@@ -320,6 +360,7 @@ std::vector<CompileJob> enumerate_jobs(const fs::path& root_in, const fs::path& 
       if (e.is_regular_file() && e.path().filename() == "config.h") tree.has_config_h = true;
   }
   std::sort(tree.tus.begin(), tree.tus.end());
+  bool shims = write_shims(root, tree);
 
   auto abs = [&](const fs::path& rel) { return (rel.empty() ? root : root / rel).string(); };
   std::vector<CompileJob> jobs;
@@ -355,14 +396,15 @@ std::vector<CompileJob> enumerate_jobs(const fs::path& root_in, const fs::path& 
     }
     for (const auto& d : ordered) {
       if (tree.shadow_dirs.count(d)) {
-        // Still reachable for quoted includes; the TU's own dir is searched for those anyway.
-        if (n_after < kMaxAfterDirs && d != dir) after.push_back("-idirafter" + abs(d)), ++n_after;
+        // Still reachable, after the system headers (gnulib's lib/ has config.h and regex.h side by side).
+        if (n_after < kMaxAfterDirs) after.push_back("-idirafter" + abs(d)), ++n_after;
       } else if (n_inc < kMaxIncludeDirs) {
         job.clang_args.push_back("-I" + abs(d));
         ++n_inc;
       }
     }
     job.clang_args.insert(job.clang_args.end(), after.begin(), after.end());
+    if (shims) job.clang_args.push_back("-idirafter" + (root / kShimDirName).string());
     if (tree.has_config_h) job.clang_args.push_back("-DHAVE_CONFIG_H");
     job.clang_args.push_back(job.is_cxx ? "-std=gnu++17" : "-std=gnu11");
     // gcc-12 (what Debian builds with) only warns about these; clang-19 makes them errors.
@@ -386,7 +428,10 @@ Status download(const DebianPackage& pkg, const fs::path& downloads, const fs::p
     log += "download: cached\n";
     return ok_status();
   }
-  auto r = run_in(downloads, {"apt-get", "source", "--download-only", "-qq", pkg.name + "=" + pkg.version},
+  // --only-source: without it apt maps a name that is also a binary package through the binary's
+  // versions and can fetch another source version than the one asked for (brotli=1.0.9-2 gave +deb12u1).
+  auto r = run_in(downloads,
+                  {"apt-get", "source", "--download-only", "--only-source", "-qq", pkg.name + "=" + pkg.version},
                   opts.fetch_timeout);
   auto what = fmt::format("{}={}", pkg.name, pkg.version);
   if (r.timed_out)
@@ -394,6 +439,13 @@ Status download(const DebianPackage& pkg, const fs::path& downloads, const fs::p
                       fmt::format("{}: apt-get source timed out after {} s", what, opts.fetch_timeout.count()));
   if (!r.success() || !download_complete(downloads, dsc)) {
     std::string reason = failure_reason(r);
+    // apt's first "E:" names the file and the HTTP status; its last one only says something failed.
+    std::istringstream lines(r.err);
+    for (std::string line; std::getline(lines, line);)
+      if (line.rfind("E: ", 0) == 0) {
+        reason = fmt::format("exit {}: {}", r.exit_code, trim(line));
+        break;
+      }
     bool unknown = r.err.find("deb-src") != std::string::npos || r.err.find("find version") != std::string::npos ||
                    r.err.find("find a source package") != std::string::npos || r.spawn_failed;
     if (r.success()) reason = "no complete " + dsc.filename().string() + " after download";
@@ -402,6 +454,29 @@ Status download(const DebianPackage& pkg, const fs::path& downloads, const fs::p
   }
   log += "download: ok\n";
   return ok_status();
+}
+
+// The last "--disable-X" / "--without-X" that the end of a failed configure's output suggests.
+std::string advised_flag(const std::string& output) {
+  std::vector<std::string> lines;
+  std::istringstream in(output);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  size_t from = lines.size() > 20 ? lines.size() - 20 : 0;
+  std::string found;
+  for (size_t i = from; i < lines.size(); ++i) {
+    for (const char* prefix : {"--disable-", "--without-"}) {
+      for (size_t pos = 0; (pos = lines[i].find(prefix, pos)) != std::string::npos;) {
+        size_t end = pos + std::string_view(prefix).size();
+        while (end < lines[i].size() && (std::isalnum(static_cast<unsigned char>(lines[i][end])) ||
+                                         lines[i][end] == '-' || lines[i][end] == '_'))
+          ++end;
+        while (end > pos && lines[i][end - 1] == '-') --end;
+        if (end > pos + std::string_view(prefix).size()) found = lines[i].substr(pos, end - pos);
+        pos = end;
+      }
+    }
+  }
+  return found;
 }
 
 // Generates config headers, never builds. Failures only go to the log.
@@ -432,19 +507,24 @@ void configure(const fs::path& tree, const PrepareOptions& opts, std::string& lo
       argv.push_back("--cc=clang-19");
       if (text->find("--cxx=") != std::string::npos) argv.push_back("--cxx=clang++-19");
     }
-    auto r = run_in(tree, argv, opts.configure_timeout);
-    // Hand-written scripts (ffmpeg, x264) stop when no assembler is found and name the flag to pass.
-    if (!r.success() && !r.timed_out && !autoconf) {
-      std::string all = r.out + r.err;
-      for (const char* flag : {"--disable-x86asm", "--disable-asm"})
-        if (all.find(flag) != std::string::npos) {
-          argv.push_back(flag);
-          r = run_in(tree, argv, opts.configure_timeout);
-          break;
-        }
+    // A script that stops on a missing dependency often names the flag that does without it (curl:
+    // "--without-ssl", ffmpeg: "--disable-x86asm"); take the advice a few times, within one time limit.
+    auto deadline = std::chrono::steady_clock::now() + opts.configure_timeout;
+    SubprocessResult r;
+    std::vector<std::string> advice_taken;
+    for (int attempt = 0;; ++attempt) {
+      auto left = std::chrono::duration_cast<std::chrono::seconds>(deadline - std::chrono::steady_clock::now());
+      r = run_in(tree, argv, std::max(left, std::chrono::seconds(1)));
+      if (r.success() || r.timed_out || attempt == 3) break;
+      auto flag = advised_flag(r.out + r.err);
+      if (flag.empty() || std::find(argv.begin(), argv.end(), flag) != argv.end()) break;
+      argv.push_back(flag);
+      advice_taken.push_back(flag);
     }
-    log += fmt::format("configure: {} {}\n", autoconf ? "autoconf" : "script",
-                       r.success() ? "ok" : "failed (" + failure_reason(r) + ")");
+    std::string advice = advice_taken.empty() ? "" : " with";
+    for (const auto& a : advice_taken) advice += " " + a;
+    log += fmt::format("configure: {} {}{}\n", autoconf ? "autoconf" : "script",
+                       r.success() ? "ok" : "failed (" + failure_reason(r) + ")", advice);
     return;
   }
   if (fs::is_regular_file(tree / "CMakeLists.txt", ec)) {
@@ -501,9 +581,15 @@ Expected<PreparedPackage> prepare_package(const DebianPackage& pkg, const fs::pa
   fs::path tree = srcs / (pkg.name + "-" + without_epoch(pkg.version));
   fs::path record = srcs / (tree.filename().string() + ".cr1.json");
 
+  // The record holds the jobs without the package's extra args, so editing those needs no new preparation.
+  auto with_extras = [&](PreparedPackage p) {
+    for (auto& job : p.jobs) job.clang_args.insert(job.clang_args.end(), pkg.extra_args.begin(), pkg.extra_args.end());
+    return p;
+  };
+
   // A finished preparation: nothing to do.
   if (auto text = read_file(record))
-    if (auto p = from_json(*text, pkg, tree); p && fs::is_directory(tree)) return std::move(*p);
+    if (auto p = from_json(*text, pkg, tree); p && fs::is_directory(tree)) return with_extras(std::move(*p));
 
   std::error_code ec;
   fs::create_directories(downloads, ec);
@@ -537,7 +623,7 @@ Expected<PreparedPackage> prepare_package(const DebianPackage& pkg, const fs::pa
 
   if (auto s = write_file_atomically(record, to_json(out).dump()); !s)
     return make_error(ErrorKind::io, fmt::format("{}: cannot record the preparation: {}", what, s.error().message));
-  return out;
+  return with_extras(std::move(out));
 }
 
 // ---- whole programs --------------------------------------------------------------------------------------
@@ -553,28 +639,88 @@ bool under_support_dir(const fs::path& rel) {
   return false;
 }
 
+// The linker-visible symbols of one TU.
+struct TuSymbols {
+  std::map<std::string, bool> defined;  // external definitions -> strong (not weak/linkonce/common)
+  std::vector<std::string> undefined;   // referenced, defined elsewhere
+  bool has_main = false;
+};
+
+Expected<TuSymbols> read_symbols(const fs::path& bc) {
+  auto bytes = read_file(bc);
+  if (!bytes) return bytes.take_error();
+  llvm::LLVMContext ctx;  // one per file: nothing is kept, and memory is returned at once
+  auto module = ir::parse_ir(*bytes, bc.string(), ctx);
+  if (!module) return module.take_error();
+  TuSymbols syms;
+  for (const llvm::GlobalValue& gv : (*module)->global_values()) {
+    if (gv.hasLocalLinkage() || !gv.hasName() || gv.getName().starts_with("llvm.")) continue;
+    std::string name = gv.getName().str();
+    if (gv.isDeclarationForLinker()) {
+      syms.undefined.push_back(name);
+    } else {
+      bool weak = gv.hasWeakLinkage() || gv.hasLinkOnceLinkage() || gv.hasCommonLinkage() ||
+                  gv.hasExternalWeakLinkage();
+      syms.defined[name] = !weak;
+    }
+  }
+  const llvm::Function* main = (*module)->getFunction("main");
+  syms.has_main = main && !main->isDeclaration() && !main->hasLocalLinkage();
+  return syms;
+}
+
 }  // namespace
 
 Expected<std::vector<ProgramGroup>> whole_program_groups(const std::map<std::string, fs::path>& tu_bitcode) {
-  std::vector<std::string> mains, others;
+  std::vector<std::string> rels;
+  std::vector<TuSymbols> tus;
+  std::unordered_map<std::string, std::vector<size_t>> definers;  // symbol -> TUs without main defining it
   for (const auto& [relpath, bc] : tu_bitcode) {
-    auto bytes = read_file(bc);
-    if (!bytes) return bytes.take_error();
-    llvm::LLVMContext ctx;  // one per file: nothing is kept, and memory is returned at once
-    auto module = ir::parse_ir(*bytes, bc.string(), ctx);
-    if (!module) return module.take_error();
-    const llvm::Function* f = (*module)->getFunction("main");
-    bool has_main = f && !f->isDeclaration() && !f->hasLocalLinkage();
-    (has_main ? mains : others).push_back(relpath);
+    auto syms = read_symbols(bc);
+    if (!syms) return syms.take_error();
+    if (!syms->has_main)
+      for (const auto& [name, strong] : syms->defined) definers[name].push_back(tus.size());
+    rels.push_back(relpath);
+    tus.push_back(std::move(*syms));
   }
+
   std::vector<ProgramGroup> groups;
-  for (const auto& m : mains) {
-    fs::path mrel(m);
+  for (size_t m = 0; m < tus.size(); ++m) {
+    if (!tus[m].has_main) continue;
+    fs::path mdir = fs::path(rels[m]).parent_path();
+    // Breadth first from main's undefined symbols: each is resolved by the best TU defining it, and
+    // that TU's own undefined symbols are resolved in turn. What no TU defines comes from libraries.
+    auto better = [&](size_t a, size_t b, const std::string& sym) {
+      auto key = [&](size_t i) {
+        fs::path rel(rels[i]);
+        bool support = under_support_dir(rel) && rel.parent_path() != mdir;
+        return std::make_tuple(!tus[i].defined.at(sym), support, tree_distance(mdir, rel.parent_path()));
+      };
+      auto ka = key(a), kb = key(b);
+      return ka != kb ? ka < kb : rels[a] < rels[b];
+    };
+    std::vector<size_t> members = {m};
+    std::unordered_set<size_t> in_group = {m};
+    std::unordered_set<std::string> defined;
+    for (const auto& [name, strong] : tus[m].defined) defined.insert(name);
+    for (size_t next = 0; next < members.size(); ++next) {
+      for (const auto& sym : tus[members[next]].undefined) {
+        if (defined.count(sym)) continue;
+        auto found = definers.find(sym);
+        if (found == definers.end()) continue;
+        size_t best = found->second.front();
+        for (size_t c : found->second)
+          if (better(c, best, sym)) best = c;
+        defined.insert(sym);
+        if (!in_group.insert(best).second) continue;
+        members.push_back(best);
+        for (const auto& [name, strong] : tus[best].defined) defined.insert(name);
+      }
+    }
     ProgramGroup g;
+    fs::path mrel(rels[m]);
     g.name = (mrel.parent_path() / mrel.stem()).generic_string();
-    g.relpaths.push_back(m);
-    for (const auto& o : others)
-      if (!under_support_dir(o) || fs::path(o).parent_path() == mrel.parent_path()) g.relpaths.push_back(o);
+    for (size_t i : members) g.relpaths.push_back(rels[i]);
     groups.push_back(std::move(g));
   }
   return groups;

@@ -20,16 +20,21 @@ namespace cr1::data {
 struct DebianPackage {
   std::string name;     // source package, e.g. "bzip2"
   std::string version;  // exact Debian version incl. epoch, e.g. "1:1.2.13.dfsg-1"
+  // Added to every job of the package: what its Makefiles pass and no config header says, e.g.
+  // ffmpeg's -DHAVE_AV_CONFIG_H. Only -D, -U and -std= are accepted.
+  std::vector<std::string> extra_args;
 };
 
-// Reads "name=version" lines. '#' starts a comment (whole line or trailing); blank lines are skipped.
-// A malformed line, a bad name/version or a repeated name is an invalid_input error naming file:line.
+// Reads "name=version [arg ...]" lines (args: see extra_args). '#' starts a comment (whole line or
+// trailing); blank lines are skipped. A malformed line, a bad name/version/arg or a repeated name is an
+// invalid_input error naming file:line.
 Expected<std::vector<DebianPackage>> read_package_list(const std::filesystem::path& file);
 
 struct CompileJob {
   std::filesystem::path source;         // absolute path of the TU
   std::string relpath;                  // path inside the package, e.g. "src/foo.c"
-  std::vector<std::string> clang_args;  // -I/-idirafter/-D/-std=/-w...; NOT the recipe flags, NOT -c/-o
+  std::vector<std::string> clang_args;  // -I/-idirafter/-D/-std=/-w...; NOT the recipe flags, NOT -c/-o;
+                                        // ends with the package's extra_args
   bool is_cxx = false;                  // compile with clang++-19
 };
 
@@ -57,21 +62,33 @@ struct PrepareOptions {
 Expected<PreparedPackage> prepare_package(const DebianPackage& pkg, const std::filesystem::path& cache_dir,
                                           const PrepareOptions& opts = {});
 
-// The clang arguments for the TUs of an already extracted (and configured) tree; prepare_package uses
-// it. `build_dir` may equal `root`. Exposed for tests and for trees that do not come from Debian.
+// The compile jobs of an already extracted (and configured) tree; prepare_package uses it. `build_dir`
+// may equal `root`. Per TU: -I for its own dir, the build dir, the root, then every dir holding headers
+// or resolving a `#include <a/b.h>` seen in the tree, nearest first (at most 64); dirs holding a header
+// named like a libc one (time.h, regex.h) come as -idirafter so they cannot hide the system's. An
+// include that resolves nowhere but names a header found once in the tree gets a forwarding header in
+// <root>/.cr1-shim (searched last; Makefiles often link such headers into place). -DHAVE_CONFIG_H when
+// the tree has a config.h; -std=gnu11 / gnu++17, -w, -ferror-limit=1, and gcc-12's warnings that
+// clang-19 makes errors (implicit declarations, int/pointer conversions) kept warnings.
+// Skipped: debian/, .pc/, VCS and CMake dirs, dirs for other systems (win32, vms, os2, mac, ...).
+// Exposed for tests and for trees that do not come from Debian.
 std::vector<CompileJob> enumerate_jobs(const std::filesystem::path& root, const std::filesystem::path& build_dir);
 
-// A whole program, cBench style: the TU with `main` first, then the package's TUs it may need.
+// A whole program, cBench style: the TU with `main` first, then the package's TUs it needs.
 struct ProgramGroup {
   std::string name;                   // the main TU's relpath without extension, e.g. "src/ls"
-  std::vector<std::string> relpaths;  // main TU first, the rest sorted
+  std::vector<std::string> relpaths;  // main TU first, then breadth first by reference
 };
 
 // Given the per-TU bitcode of one package (relpath -> .bc), makes one group per TU that defines an
-// external `main`: that TU plus every TU without `main`, except those under test/tests/testsuite/
-// examples/example/contrib/demo(s)/bench directories (unless they sit in the main TU's own directory).
-// The caller links each group with llvm::Linker::LinkOnlyNeeded, which pulls in only what is
-// referenced, and drops groups that fail to link. An unreadable bitcode file is an error naming it.
+// external `main`: that TU plus, transitively, a TU defining each symbol the group references and does
+// not define itself. Where several TUs define a symbol, the choice is: a strong definition over a weak
+// one, then not under a test/tests/examples/contrib/demo/bench/fuzz... directory (unless it is the main
+// TU's own), then the nearest directory, then the first relpath. TUs with `main` are never pulled in;
+// symbols no TU defines are left to the system libraries.
+// Every member is needed, so link the group with plain llvm::Linker flags (LinkOnlyNeeded, linked in
+// order, can drop a symbol that only a later member uses). Two members may still define the same
+// symbol; such groups fail to link and are the caller's to drop. An unreadable file is an error naming it.
 Expected<std::vector<ProgramGroup>> whole_program_groups(
     const std::map<std::string, std::filesystem::path>& tu_bitcode);
 

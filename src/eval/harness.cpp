@@ -182,7 +182,7 @@ fs::path run_info_path(const fs::path& run_dir) { return run_dir / "run.json"; }
 Status validate(const EvalOptions& o) {
   if (o.methods.empty()) return make_error(ErrorKind::invalid_input, "no method given");
   for (const auto& m : o.methods)
-    if (auto t = search::make_tuner(m); !t) return t.take_error();
+    if (auto t = search::parse_method(m); !t) return t.take_error();
   if (!std::isfinite(o.budget.max_seconds) || o.budget.max_seconds < 0)
     return make_error(ErrorKind::invalid_input, fmt::format("bad budget: {} seconds", o.budget.max_seconds));
   if (o.budget.max_evaluations == 0 && o.budget.max_seconds == 0)

@@ -38,7 +38,7 @@ TEST(ReadPackageList, ParsesNamesVersionsCommentsAndBlankLines) {
                        "bzip2=1.0.8-5\n"
                        "\n"
                        "  zlib = 1:1.2.13.dfsg-1   # epoch kept\n"
-                       "libpng1.6=1.6.39-2+deb12u5\n"
+                       "libpng1.6=1.6.39-2+deb12u5 -DPNG_ARG=1 -UNDEBUG -std=gnu99  # args\n"
                        "less=590-2.1~deb12u2\n");
   auto pkgs = read_package_list(file);
   ASSERT_TRUE(pkgs) << pkgs.error().message;
@@ -48,6 +48,9 @@ TEST(ReadPackageList, ParsesNamesVersionsCommentsAndBlankLines) {
   EXPECT_EQ((*pkgs)[1].name, "zlib");
   EXPECT_EQ((*pkgs)[1].version, "1:1.2.13.dfsg-1");
   EXPECT_EQ((*pkgs)[2].name, "libpng1.6");
+  EXPECT_EQ((*pkgs)[2].version, "1.6.39-2+deb12u5");
+  EXPECT_EQ((*pkgs)[2].extra_args, (std::vector<std::string>{"-DPNG_ARG=1", "-UNDEBUG", "-std=gnu99"}));
+  EXPECT_TRUE((*pkgs)[0].extra_args.empty());
   EXPECT_EQ((*pkgs)[3].version, "590-2.1~deb12u2");
 }
 
@@ -61,7 +64,9 @@ TEST(ReadPackageList, BadLinesAreErrorsNamingFileAndLine) {
       {"bzip2=\n", ":1: bad version ''"},
       {"bzip2=abc\n", ":1: bad version 'abc'"},
       {"bzip2=x:1.0\n", ":1: bad version 'x:1.0'"},
-      {"bzip2=1.0 2\n", ":1: bad version '1.0 2'"},
+      {"bzip2=1.0 2\n", ":1: argument '2' for bzip2 is not -D, -U or -std="},
+      {"bzip2=1.0 -I/etc\n", ":1: argument '-I/etc' for bzip2 is not -D, -U or -std="},
+      {"bzip2=1.0 -D\n", ":1: argument '-D' for bzip2 is not -D, -U or -std="},
       {"bzip2=1.0\n\nbzip2=1.1\n", ":3: bzip2 is listed twice"},
   };
   for (const auto& c : cases) {
@@ -103,6 +108,10 @@ TEST(EnumerateJobs, FindsTusAndIncludeDirsAndSkipsPackagingAndOtherOses) {
         "#ifdef HAVE_CONFIG_H\n#include <config.h>\n#endif\n#include <time.h>\n#include <mylib/api.h>\n"
         "#include \"util.h\"\nint main(void) { return util(HAVE_FOO) + (int)sizeof(time_t); }\n");
   write("src/extra.cc", "int extra() { return 1; }\n");
+  // Postgres-style: the Makefile links backend/lmgr/names.h to include/gen/names.h; a shim stands in.
+  fs::create_directories(root / "backend/lmgr");
+  write("backend/lmgr/names.h", "#define NAMES 3\n");
+  write("src/uses_gen.c", "#include <gen/names.h>\nint n = NAMES;\n");
   write("debian/x.c", "int x;\n");
   write(".pc/01-fix/y.c", "int y;\n");
   write("win32/w.c", "int w;\n");
@@ -110,7 +119,8 @@ TEST(EnumerateJobs, FindsTusAndIncludeDirsAndSkipsPackagingAndOtherOses) {
   auto jobs = enumerate_jobs(root, root);
   std::vector<std::string> rels;
   for (const auto& j : jobs) rels.push_back(j.relpath);
-  EXPECT_EQ(rels, (std::vector<std::string>{"lib/util.c", "src/extra.cc", "src/main.c"}));
+  EXPECT_EQ(rels, (std::vector<std::string>{"lib/util.c", "src/extra.cc", "src/main.c", "src/uses_gen.c"}));
+  EXPECT_TRUE(fs::is_regular_file(root / ".cr1-shim/gen/names.h"));
 
   const CompileJob* main_job = find_job(jobs, "src/main.c");
   ASSERT_NE(main_job, nullptr);
@@ -134,6 +144,14 @@ TEST(EnumerateJobs, FindsTusAndIncludeDirsAndSkipsPackagingAndOtherOses) {
   cmd.insert(cmd.end(), {"-o", (out.path / "main.bc").string(), main_job->source.string()});
   auto r = run_subprocess(cmd);
   EXPECT_TRUE(r.success()) << r.err;
+
+  const CompileJob* gen_job = find_job(jobs, "src/uses_gen.c");
+  ASSERT_NE(gen_job, nullptr);
+  cmd = {clang(), "-fsyntax-only"};
+  cmd.insert(cmd.end(), gen_job->clang_args.begin(), gen_job->clang_args.end());
+  cmd.push_back(gen_job->source.string());
+  r = run_subprocess(cmd);
+  EXPECT_TRUE(r.success()) << r.err;
 }
 
 // ---- prepare_package (network) ---------------------------------------------------------------------------
@@ -145,8 +163,10 @@ TEST(PreparePackage, DownloadsExtractsAndEnumeratesARealPackage) {
   ASSERT_NE(it, pkgs->end()) << "the test uses bzip2 from data/debian-packages.txt";
   if (!run_subprocess({"dpkg-source", "--version"}).success()) GTEST_SKIP() << "dpkg-source missing (dpkg-dev)";
 
+  DebianPackage pkg = *it;
+  pkg.extra_args.push_back("-DCR1_FROM_THE_LIST=1");
   test::TempDir cache;
-  auto prepared = prepare_package(*it, cache.path);
+  auto prepared = prepare_package(pkg, cache.path);
   if (!prepared && prepared.error().message.find("apt-get source") != std::string::npos)
     GTEST_SKIP() << "no Debian source access (run scripts/enable-deb-src.sh; network?): "
                  << prepared.error().message;
@@ -158,6 +178,7 @@ TEST(PreparePackage, DownloadsExtractsAndEnumeratesARealPackage) {
   EXPECT_NE(find_job(prepared->jobs, "bzlib.c"), nullptr);
   for (const auto& j : prepared->jobs) {
     EXPECT_TRUE(fs::is_regular_file(j.source)) << j.relpath;
+    EXPECT_EQ(j.clang_args.back(), "-DCR1_FROM_THE_LIST=1") << j.relpath;
     EXPECT_EQ(j.relpath.find("debian/"), std::string::npos) << j.relpath;
   }
 
@@ -173,7 +194,7 @@ TEST(PreparePackage, DownloadsExtractsAndEnumeratesARealPackage) {
   EXPECT_GT(program.module->getInstructionCount(), 50u);
 
   // A second call is answered from the record: same jobs, nothing downloaded or extracted again.
-  auto again = prepare_package(*it, cache.path);
+  auto again = prepare_package(pkg, cache.path);
   ASSERT_TRUE(again) << again.error().message;
   EXPECT_EQ(again->log, prepared->log);
   ASSERT_EQ(again->jobs.size(), prepared->jobs.size());
@@ -184,7 +205,7 @@ TEST(PreparePackage, DownloadsExtractsAndEnumeratesARealPackage) {
 
   // A lost record is redone from the downloads alone.
   fs::remove(prepared->source_dir.parent_path() / (prepared->source_dir.filename().string() + ".cr1.json"));
-  auto redo = prepare_package(*it, cache.path);
+  auto redo = prepare_package(pkg, cache.path);
   ASSERT_TRUE(redo) << redo.error().message;
   EXPECT_NE(redo->log.find("download: cached"), std::string::npos) << redo->log;
   EXPECT_EQ(redo->jobs.size(), prepared->jobs.size());
@@ -201,19 +222,29 @@ TEST(PreparePackage, UnknownVersionIsAnErrorNamingThePackage) {
 
 // ---- whole_program_groups ---------------------------------------------------------------------------------
 
-TEST(WholeProgramGroups, GroupsEachMainWithTheLibraryTus) {
+// The group's TUs after the main TU, sorted (their order is breadth first, by reference order).
+std::vector<std::string> rest_sorted(const ProgramGroup& g) {
+  std::vector<std::string> rest(g.relpaths.begin() + 1, g.relpaths.end());
+  std::sort(rest.begin(), rest.end());
+  return rest;
+}
+
+TEST(WholeProgramGroups, GroupsEachMainWithTheTusItNeeds) {
   test::TempDir dir;
-  fs::create_directories(dir.path / "tests");
-  fs::create_directories(dir.path / "tools");
   struct Tu {
     std::string rel, text;
   } tus[] = {
       {"tools/one.c", "int helper(int);\nint main(void) { return helper(1); }\n"},
-      {"tools/two.c", "int helper(int);\nint main(int c, char** v) { return helper(c); }\n"},
-      {"lib/helper.c", "int helper(int x) { return x * 2; }\n"},
+      {"tools/two.c", "int helper(int);\nint twohelp(void);\nint main(int c, char** v) { return helper(c) + twohelp(); }\n"},
+      {"tools/two_util.c", "int twohelp(void) { return 3; }\n"},
+      {"lib/helper.c", "int deep(int);\nint helper(int x) { return deep(x) * 2; }\n"},
+      {"lib/deep.c", "int deep(int x) { return x + 7; }\n"},
+      {"lib/weak.c", "__attribute__((weak)) int deep(int x) { return 0; }\n"},  // loses to the strong one
+      {"lib/unused.c", "int unused(void) { return 1; }\n"},
       {"lib/static_main.c", "static int main(void) { return 0; }\nint use(void) { return main(); }\n"},
-      {"tests/check.c", "int check_helper(void);\nint main(void) { return check_helper(); }\n"},
+      {"tests/check.c", "int check_helper(void);\nint helper(int);\nint main(void) { return check_helper() + helper(2); }\n"},
       {"tests/check_helper.c", "int check_helper(void) { return 0; }\n"},
+      {"tests/helper_stub.c", "int helper(int x) { return 0; }\n"},  // a test double: only for tests/
   };
   std::map<std::string, fs::path> bitcode;
   for (const auto& tu : tus) {
@@ -227,22 +258,29 @@ TEST(WholeProgramGroups, GroupsEachMainWithTheLibraryTus) {
   auto groups = whole_program_groups(bitcode);
   ASSERT_TRUE(groups) << groups.error().message;
   ASSERT_EQ(groups->size(), 3u);
-  EXPECT_EQ((*groups)[0].name, "tests/check");
-  EXPECT_EQ((*groups)[0].relpaths,
-            (std::vector<std::string>{"tests/check.c", "lib/helper.c", "lib/static_main.c", "tests/check_helper.c"}));
-  EXPECT_EQ((*groups)[1].name, "tools/one");
-  EXPECT_EQ((*groups)[1].relpaths, (std::vector<std::string>{"tools/one.c", "lib/helper.c", "lib/static_main.c"}));
-  EXPECT_EQ((*groups)[2].name, "tools/two");
-  EXPECT_EQ((*groups)[2].relpaths, (std::vector<std::string>{"tools/two.c", "lib/helper.c", "lib/static_main.c"}));
+  const auto& check = (*groups)[0];
+  const auto& one = (*groups)[1];
+  const auto& two = (*groups)[2];
+  EXPECT_EQ(check.name, "tests/check");
+  EXPECT_EQ(check.relpaths.front(), "tests/check.c");
+  EXPECT_EQ(rest_sorted(check), (std::vector<std::string>{"tests/check_helper.c", "tests/helper_stub.c"}));
+  EXPECT_EQ(one.name, "tools/one");
+  EXPECT_EQ(one.relpaths, (std::vector<std::string>{"tools/one.c", "lib/helper.c", "lib/deep.c"}));
+  EXPECT_EQ(two.name, "tools/two");
+  EXPECT_EQ(two.relpaths.front(), "tools/two.c");
+  EXPECT_EQ(rest_sorted(two), (std::vector<std::string>{"lib/deep.c", "lib/helper.c", "tools/two_util.c"}));
 
-  // Each group links into one program: the main TU's reference to helper is resolved.
+  // A group links into one program with everything it calls defined.
   std::vector<fs::path> inputs;
-  for (const auto& rel : (*groups)[1].relpaths) inputs.push_back(bitcode[rel]);
+  for (const auto& rel : two.relpaths) inputs.push_back(bitcode[rel]);
   auto linked = ir::load_program(inputs);
   ASSERT_TRUE(linked) << linked.error().message;
-  auto* helper = linked->module->getFunction("helper");
-  ASSERT_NE(helper, nullptr);
-  EXPECT_FALSE(helper->isDeclaration());
+  for (const char* f : {"main", "helper", "twohelp", "deep"}) {
+    auto* fn = linked->module->getFunction(f);
+    ASSERT_NE(fn, nullptr) << f;
+    EXPECT_FALSE(fn->isDeclaration()) << f;
+  }
+  EXPECT_EQ(linked->module->getFunction("unused"), nullptr);
 }
 
 TEST(WholeProgramGroups, UnreadableBitcodeIsAnErrorNamingTheFile) {
