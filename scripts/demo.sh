@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh build
 echo
-echo "\$ build/compiler-r1 count examples/wordfreq.c --passes='--mem2reg --simplifycfg --instcombine --gvn'"
-build/compiler-r1 count examples/wordfreq.c --passes='--mem2reg --simplifycfg --instcombine --gvn'
+echo "\$ build/compiler-r1 tune examples/wordfreq.c -o /tmp/wordfreq.opt.bc"
+build/compiler-r1 tune examples/wordfreq.c -o /tmp/wordfreq.opt.bc
