@@ -51,8 +51,10 @@ static int eliminate(mat m) {
         m[pivot][j] = t;
       }
     for (int r = rank + 1; r < N; r++) {
-      int32_t f = m[r][col], p = m[rank][col];
-      for (int j = col; j < N; j++) m[r][j] = (m[r][j] * p - m[rank][j] * f) % 65521;
+      /* 64-bit products: in 32 bits they overflow, which is undefined behaviour
+         and lets the optimizer turn the program into anything. */
+      int64_t f = m[r][col], p = m[rank][col];
+      for (int j = col; j < N; j++) m[r][j] = (int32_t)(((int64_t)m[r][j] * p - (int64_t)m[rank][j] * f) % 65521);
     }
     rank++;
   }
