@@ -300,6 +300,32 @@ bool write_shims(const fs::path& root, const Tree& tree) {
   return true;
 }
 
+bool is_under(const fs::path& rel, const fs::path& dir) {
+  auto [d_end, r_it] = std::mismatch(dir.begin(), dir.end(), rel.begin(), rel.end());
+  return d_end == dir.end();
+}
+
+// Dirs of the headers that configure wrote: config.status's config_headers (autoconf runs in the tree)
+// and every header dir under the build dir (cmake). They go before other same-named headers, e.g.
+// libsndfile's .cr1-build/src/config.h before its unrelated src/GSM610/config.h.
+std::set<fs::path> generated_header_dirs(const fs::path& root, const fs::path& build_rel, const Tree& tree) {
+  std::set<fs::path> dirs;
+  if (!build_rel.empty())
+    for (const auto& d : tree.include_dirs)
+      if (is_under(d, build_rel)) dirs.insert(d);
+  auto status = read_file(root / "config.status");
+  if (!status) return dirs;
+  size_t at = status->find("\nconfig_headers=\"");
+  if (at == std::string::npos) return dirs;
+  at += std::string_view("\nconfig_headers=\"").size();
+  std::istringstream headers(status->substr(at, status->find('"', at) - at));
+  for (std::string h; headers >> h;) {
+    fs::path out = fs::path(h.substr(0, h.find(':'))).lexically_normal();
+    if (!out.empty() && out.is_relative() && *out.begin() != "..") dirs.insert(out.parent_path());
+  }
+  return dirs;
+}
+
 }  // namespace
 
 // ---- package list ---------------------------------------------------------------------------------------
@@ -361,6 +387,7 @@ std::vector<CompileJob> enumerate_jobs(const fs::path& root_in, const fs::path& 
   }
   std::sort(tree.tus.begin(), tree.tus.end());
   bool shims = write_shims(root, tree);
+  std::set<fs::path> generated = generated_header_dirs(root, build_inside ? build_rel : fs::path(), tree);
 
   auto abs = [&](const fs::path& rel) { return (rel.empty() ? root : root / rel).string(); };
   std::vector<CompileJob> jobs;
@@ -373,20 +400,28 @@ std::vector<CompileJob> enumerate_jobs(const fs::path& root_in, const fs::path& 
     job.is_cxx = ext != ".c";
     fs::path dir = rel.parent_path();
 
-    // Own dir, build dir, root first (config.h lives there), then the rest nearest first.
+    // Own dir; dirs of generated config headers; build dir and root; the rest nearest first. A dir in
+    // the build dir counts as where its source-tree twin is, and wins a tie with it.
     std::vector<fs::path> ordered;
     std::set<fs::path> used;
     auto take = [&](const fs::path& d) {
       if (used.insert(d).second) ordered.push_back(d);
     };
+    auto nearest_first = [&](const std::set<fs::path>& dirs) {
+      std::vector<std::tuple<int, bool, fs::path>> keyed;
+      for (const auto& d : dirs)
+        if (!used.count(d)) {
+          bool in_build = build_inside && is_under(d, build_rel);
+          keyed.emplace_back(tree_distance(dir, in_build ? d.lexically_relative(build_rel) : d), !in_build, d);
+        }
+      std::sort(keyed.begin(), keyed.end());
+      for (auto& [dist, not_build, d] : keyed) take(d);
+    };
     take(dir);
+    nearest_first(generated);
     if (build_inside) take(build_rel);
     take(fs::path());
-    std::vector<std::pair<int, fs::path>> rest;
-    for (const auto& d : tree.include_dirs)
-      if (!used.count(d)) rest.emplace_back(tree_distance(dir, d), d);
-    std::sort(rest.begin(), rest.end());
-    for (auto& [dist, d] : rest) take(d);
+    nearest_first(tree.include_dirs);
 
     int n_inc = 0, n_after = 0;
     std::vector<std::string> after;
@@ -479,6 +514,47 @@ std::string advised_flag(const std::string& output) {
   return found;
 }
 
+// gnulib's configmake.h (install dirs as strings) is written by a make rule, not by configure, yet
+// many TUs of gnulib packages include it; write what that rule writes for prefix=/usr into every place
+// a generated Makefile has a rule for. Returns how many were written.
+int write_configmake_headers(const fs::path& tree) {
+  static const char* const kDirs[][2] = {
+      {"PREFIX", "/usr"}, {"EXEC_PREFIX", "/usr"}, {"BINDIR", "/usr/bin"}, {"SBINDIR", "/usr/sbin"},
+      {"LIBEXECDIR", "/usr/libexec"}, {"DATAROOTDIR", "/usr/share"}, {"DATADIR", "/usr/share"},
+      {"SYSCONFDIR", "/etc"}, {"SHAREDSTATEDIR", "/usr/com"}, {"LOCALSTATEDIR", "/var"}, {"RUNSTATEDIR", "/run"},
+      {"INCLUDEDIR", "/usr/include"}, {"OLDINCLUDEDIR", "/usr/include"}, {"DOCDIR", "/usr/share/doc"},
+      {"INFODIR", "/usr/share/info"}, {"HTMLDIR", "/usr/share/doc"}, {"DVIDIR", "/usr/share/doc"},
+      {"PDFDIR", "/usr/share/doc"}, {"PSDIR", "/usr/share/doc"}, {"LIBDIR", "/usr/lib"},
+      {"LOCALEDIR", "/usr/share/locale"}, {"MANDIR", "/usr/share/man"}, {"MANEXT", ""},
+      {"PKGDATADIR", "/usr/share"}, {"PKGINCLUDEDIR", "/usr/include"}, {"PKGLIBDIR", "/usr/lib"},
+      {"PKGLIBEXECDIR", "/usr/libexec"}};
+  std::string text = "/* written by compiler-r1 in place of the gnulib make rule */\n";
+  for (const auto& [name, value] : kDirs)
+    if (*value) text += fmt::format("#define {} \"{}\"\n", name, value);
+  int written = 0;
+  std::error_code ec;
+  fs::recursive_directory_iterator it(tree, fs::directory_options::skip_permission_denied, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    if (it->is_directory(ec)) {
+      if (it.depth() >= 2 || excluded_dir(it->path().filename().string())) it.disable_recursion_pending();
+      continue;
+    }
+    if (it->path().filename() != "Makefile") continue;
+    auto makefile = read_file(it->path());
+    if (!makefile) continue;
+    std::istringstream lines(*makefile);
+    for (std::string line; std::getline(lines, line);) {
+      size_t colon = line.find(':');
+      if (colon == std::string::npos || line.empty() || std::isspace(static_cast<unsigned char>(line[0]))) continue;
+      fs::path target = fs::path(trim(line.substr(0, colon))).lexically_normal();
+      if (target.filename() != "configmake.h" || target.is_absolute() || line.find('$') < colon) continue;
+      fs::path out = it->path().parent_path() / target;
+      if (!fs::exists(out, ec) && write_file_atomically(out, text)) ++written;
+    }
+  }
+  return written;
+}
+
 // Generates config headers, never builds. Failures only go to the log.
 void configure(const fs::path& tree, const PrepareOptions& opts, std::string& log) {
   if (!opts.run_configure) {
@@ -525,6 +601,8 @@ void configure(const fs::path& tree, const PrepareOptions& opts, std::string& lo
     for (const auto& a : advice_taken) advice += " " + a;
     log += fmt::format("configure: {} {}{}\n", autoconf ? "autoconf" : "script",
                        r.success() ? "ok" : "failed (" + failure_reason(r) + ")", advice);
+    if (r.success() && autoconf)
+      if (int n = write_configmake_headers(tree)) log += fmt::format("configmake.h: {} written\n", n);
     return;
   }
   if (fs::is_regular_file(tree / "CMakeLists.txt", ec)) {

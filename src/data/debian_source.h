@@ -47,7 +47,7 @@ struct PreparedPackage {
 
 struct PrepareOptions {
   std::chrono::seconds fetch_timeout{600};      // apt-get source + dpkg-source -x
-  std::chrono::seconds configure_timeout{180};  // ./configure or cmake
+  std::chrono::seconds configure_timeout{600};  // ./configure or cmake; gnulib ones take minutes
   bool run_configure = true;
 };
 
