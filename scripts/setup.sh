@@ -12,6 +12,7 @@ PACKAGES=(
   nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libspdlog-dev libfmt-dev
   libsqlite3-dev libgtest-dev libgmock-dev libbenchmark-dev
   csmith libcsmith-dev                         # program generator (and its runtime header) for benchmarks and corpora
+  dpkg-dev                                     # dpkg-source, for Debian source corpora
 )
 
 missing=()
