@@ -4,15 +4,10 @@
 
 #include "search/registry.h"
 #include "test_support.h"
+#include "tuner_contract.h"
 
 namespace cr1::search {
 namespace {
-
-std::unique_ptr<env::Session> session_for(const char* example, int jobs = 2) {
-  auto s = env::Session::create(test::load_or_die(test::example(example)), {.pool = {.jobs = jobs}});
-  if (!s) throw std::runtime_error(s.error().message);
-  return std::move(*s);
-}
 
 TEST(Genetic, CrossoverJoinsAPrefixAndASuffix) {
   std::mt19937_64 rng(5);

@@ -4,15 +4,10 @@
 
 #include "search/registry.h"
 #include "test_support.h"
+#include "tuner_contract.h"
 
 namespace cr1::search {
 namespace {
-
-std::unique_ptr<env::Session> session_for(const std::filesystem::path& file, int jobs = 2) {
-  auto s = env::Session::create(test::load_or_die(file), {.pool = {.jobs = jobs}});
-  if (!s) throw std::runtime_error(s.error().message);
-  return std::move(*s);
-}
 
 TEST(Greedy, RespectsBudgetImprovesAndNeverWorseThanOz) {
   auto s = session_for(test::example("wordfreq.c"));

@@ -4,40 +4,19 @@
 
 #include "search/registry.h"
 #include "test_support.h"
+#include "tuner_contract.h"
 
 namespace cr1::search {
 namespace {
 
-std::unique_ptr<env::Session> session_for(const char* example) {
-  auto s = env::Session::create(test::load_or_die(test::example(example)), {.pool = {.jobs = 2}});
-  if (!s) throw std::runtime_error(s.error().message);
-  return std::move(*s);
-}
-
 TEST(Tpe, SpendsTheBudgetBeatsBaseAndNeverLosesToOz) {
-  auto s = session_for("wordfreq.c");
-  Tpe tpe;
-  auto r = tune(*s, tpe, {.max_evaluations = 80}, 5);
-  ASSERT_TRUE(r.ok()) << r.error().message;
-  EXPECT_EQ(r->evaluations, 80u);
-  EXPECT_EQ(r->method, tpe.name());
-  EXPECT_LT(r->best_raw_count, s->base_count());
-  EXPECT_LE(r->answer_count, r->oz_count);
-  EXPECT_GE(r->over_oz, 0.0);
-  // The reported best is what the sequence really gives.
-  EXPECT_EQ(s->evaluate(r->best_raw).instruction_count, r->best_raw_count);
+  Tpe tuner;
+  expect_tuner_contract(tuner, "wordfreq.c", 80, 5);
 }
 
 TEST(Tpe, SameSeedSameBest) {
-  auto s1 = session_for("matrix.c");
-  auto s2 = session_for("matrix.c");
   Tpe a, b;
-  auto ra = tune(*s1, a, {.max_evaluations = 40}, 9);
-  auto rb = tune(*s2, b, {.max_evaluations = 40}, 9);
-  ASSERT_TRUE(ra.ok() && rb.ok());
-  EXPECT_EQ(ra->best_raw.pipeline(), rb->best_raw.pipeline());
-  EXPECT_EQ(ra->best_raw_count, rb->best_raw_count);
-  EXPECT_EQ(ra->trace.size(), rb->trace.size());
+  expect_same_seed_same_best(a, b, "matrix.c", 40, 9);
 }
 
 TEST(Tpe, TinyBudgetAndRegistry) {
