@@ -52,13 +52,21 @@ struct PrepareOptions {
 };
 
 // Makes `pkg` ready to compile under `cache_dir`:
-//   downloads/   apt-get source --download-only name=version (skipped when the .dsc and its files exist)
+//   downloads/   apt-get source --only-source --download-only name=version (skipped when the .dsc and
+//                its files are there)
 //   src/<name>-<version without epoch>/   dpkg-source -x (Debian patches applied)
 //   src/<name>-<version without epoch>.cr1.json   the finished preparation: log and job list
-// The configure step only generates config headers: autoconf ./configure (CC=clang-19) in the tree, or
-// cmake into <tree>/.cr1-build; never make. A failed or timed-out configure is logged, not an error,
-// since many TUs still compile without it. Calling it again reads the .json and does nothing else.
-// Errors (not_found for a version apt does not know, io/timeout otherwise) are one line naming the package.
+// The configure step only generates headers, never builds (no make):
+//   - a `configure` script runs in the tree with CC=clang-19 (autoconf ones also get --disable-nls etc.
+//     and gcc-12's leniency in CFLAGS); when it stops and names a --disable-X/--without-X flag
+//     (curl's --without-ssl, ffmpeg's --disable-x86asm) it is rerun with that flag, up to 3 times;
+//   - after autoconf, the tiny files make would print into place (gnulib's configmake.h, automake's
+//     version.c/version.h) are written the same way;
+//   - else a CMakeLists.txt gets `cmake -S . -B .cr1-build` (clang-19).
+// A failed or timed-out configure is logged, not an error, since many TUs compile without it. Calling
+// it again reads the .json and does nothing else (a tree without one is extracted afresh).
+// Errors (not_found for a name/version apt does not know, io/timeout otherwise) are one line naming the
+// package; apt's first "E:" line is kept as the reason.
 Expected<PreparedPackage> prepare_package(const DebianPackage& pkg, const std::filesystem::path& cache_dir,
                                           const PrepareOptions& opts = {});
 

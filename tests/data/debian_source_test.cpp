@@ -29,6 +29,16 @@ const CompileJob* find_job(const std::vector<CompileJob>& jobs, const std::strin
   return nullptr;
 }
 
+// Compiles `job` to bitcode with clang-19 and the recipe flags; "" on success, else clang's stderr.
+std::string compile_job(const CompileJob& job, const fs::path& bc) {
+  std::vector<std::string> cmd = {clang(), "-c", "-emit-llvm", "-Oz", "-Xclang", "-disable-llvm-passes"};
+  if (job.is_cxx) cmd.push_back("--driver-mode=g++");
+  cmd.insert(cmd.end(), job.clang_args.begin(), job.clang_args.end());
+  cmd.insert(cmd.end(), {"-o", bc.string(), job.source.string()});
+  auto r = run_subprocess(cmd, std::chrono::seconds(120));
+  return r.success() ? "" : r.err + "(exit " + std::to_string(r.exit_code) + ")";
+}
+
 // ---- read_package_list ------------------------------------------------------------------------------------
 
 TEST(ReadPackageList, ParsesNamesVersionsCommentsAndBlankLines) {
@@ -109,9 +119,10 @@ TEST(EnumerateJobs, FindsTusAndIncludeDirsAndSkipsPackagingAndOtherOses) {
         "#include \"util.h\"\nint main(void) { return util(HAVE_FOO) + (int)sizeof(time_t); }\n");
   write("src/extra.cc", "int extra() { return 1; }\n");
   // Postgres-style: the Makefile links backend/lmgr/names.h to include/gen/names.h; a shim stands in.
+  // made_by_make.h exists nowhere: an empty stub stands in.
   fs::create_directories(root / "backend/lmgr");
   write("backend/lmgr/names.h", "#define NAMES 3\n");
-  write("src/uses_gen.c", "#include <gen/names.h>\nint n = NAMES;\n");
+  write("src/uses_gen.c", "#include <gen/names.h>\n#include \"made_by_make.h\"\nint n = NAMES;\n");
   write("debian/x.c", "int x;\n");
   write(".pc/01-fix/y.c", "int y;\n");
   write("win32/w.c", "int w;\n");
@@ -121,6 +132,8 @@ TEST(EnumerateJobs, FindsTusAndIncludeDirsAndSkipsPackagingAndOtherOses) {
   for (const auto& j : jobs) rels.push_back(j.relpath);
   EXPECT_EQ(rels, (std::vector<std::string>{"lib/util.c", "src/extra.cc", "src/main.c", "src/uses_gen.c"}));
   EXPECT_TRUE(fs::is_regular_file(root / ".cr1-shim/gen/names.h"));
+  EXPECT_TRUE(fs::is_regular_file(root / ".cr1-shim/made_by_make.h"));  // an empty stand-in
+  EXPECT_FALSE(fs::exists(root / ".cr1-shim/time.h"));                  // the system has it
 
   const CompileJob* main_job = find_job(jobs, "src/main.c");
   ASSERT_NE(main_job, nullptr);
@@ -183,13 +196,8 @@ TEST(PreparePackage, DownloadsExtractsAndEnumeratesARealPackage) {
   }
 
   // clang-19 turns a job into bitcode that LLVM reads back.
-  const CompileJob& job = *find_job(prepared->jobs, "bzlib.c");
   auto bc = cache.path / "bzlib.bc";
-  std::vector<std::string> cmd = {clang(), "-c", "-emit-llvm", "-Oz", "-Xclang", "-disable-llvm-passes"};
-  cmd.insert(cmd.end(), job.clang_args.begin(), job.clang_args.end());
-  cmd.insert(cmd.end(), {"-o", bc.string(), job.source.string()});
-  auto r = run_subprocess(cmd, std::chrono::seconds(120));
-  ASSERT_TRUE(r.success()) << r.err;
+  ASSERT_EQ(compile_job(*find_job(prepared->jobs, "bzlib.c"), bc), "");
   auto program = test::load_or_die(bc);
   EXPECT_GT(program.module->getInstructionCount(), 50u);
 
@@ -209,6 +217,34 @@ TEST(PreparePackage, DownloadsExtractsAndEnumeratesARealPackage) {
   ASSERT_TRUE(redo) << redo.error().message;
   EXPECT_NE(redo->log.find("download: cached"), std::string::npos) << redo->log;
   EXPECT_EQ(redo->jobs.size(), prepared->jobs.size());
+}
+
+// gzip exercises autoconf: configure runs, and version.c/version.h, which its Makefile prints into
+// place, are written so that the TUs including them compile.
+TEST(PreparePackage, RunsAutoconfAndWritesMakePrintedFiles) {
+  auto pkgs = read_package_list(test::source_dir() / "data" / "debian-packages.txt");
+  ASSERT_TRUE(pkgs) << pkgs.error().message;
+  auto it = std::find_if(pkgs->begin(), pkgs->end(), [](const DebianPackage& p) { return p.name == "gzip"; });
+  ASSERT_NE(it, pkgs->end()) << "the test uses gzip from data/debian-packages.txt";
+  if (!run_subprocess({"dpkg-source", "--version"}).success()) GTEST_SKIP() << "dpkg-source missing (dpkg-dev)";
+
+  test::TempDir cache;
+  auto prepared = prepare_package(*it, cache.path);
+  if (!prepared && prepared.error().message.find("apt-get source") != std::string::npos)
+    GTEST_SKIP() << "no Debian source access: " << prepared.error().message;
+  ASSERT_TRUE(prepared) << prepared.error().message;
+  EXPECT_NE(prepared->log.find("configure: autoconf ok"), std::string::npos) << prepared->log;
+  EXPECT_TRUE(fs::is_regular_file(prepared->source_dir / "lib/config.h"));  // AC_CONFIG_HEADERS
+  auto version_h = read_file(prepared->source_dir / "version.h");
+  ASSERT_TRUE(version_h) << prepared->log;
+  EXPECT_EQ(*version_h, "extern char const *Version;\n");
+  const CompileJob* version_c = find_job(prepared->jobs, "version.c");
+  ASSERT_NE(version_c, nullptr);
+  for (const CompileJob* job : {version_c, find_job(prepared->jobs, "deflate.c"), find_job(prepared->jobs, "lib/xsize.c")}) {
+    ASSERT_NE(job, nullptr);
+    EXPECT_TRUE(has_arg(*job, "-DHAVE_CONFIG_H")) << job->relpath;
+    EXPECT_EQ(compile_job(*job, cache.path / "x.bc"), "") << job->relpath;
+  }
 }
 
 TEST(PreparePackage, UnknownVersionIsAnErrorNamingThePackage) {
