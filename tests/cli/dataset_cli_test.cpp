@@ -60,3 +60,26 @@ TEST(CliDataset, BadInput) {
 
 }  // namespace
 }  // namespace cr1
+
+namespace cr1 {
+namespace {
+
+// The Debian path end to end on one small package: fetch, unpack, compile
+// every TU, link whole programs. Needs deb-src lines and Debian's mirror.
+TEST(CliDataset, DebianPackageEndToEnd) {
+  test::TempDir dir;
+  auto out = (dir.path / "corpus").string();
+  auto cache = (dir.path / "cache").string();
+  auto r = cli({"dataset", "build", "--from", "debian", "--only", "bzip2", "--cache-dir", cache, "--out", out, "-j", "2"});
+  if (r.err.find("not prepared") != std::string::npos && r.out.find(" 0 ok") != std::string::npos)
+    GTEST_SKIP() << "no Debian source access (scripts/enable-deb-src.sh; network?): " << tail_lines(r.err, 1);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto stats = nlohmann::json::parse(cli({"dataset", "stats", out, "--json"}).out);
+  EXPECT_GE(stats["suites"]["debian"]["ok"].get<int>(), 5);  // bzip2's TUs
+  EXPECT_TRUE(stats["suites"].contains("debian-whole"));     // bzip2, bzip2recover
+  // The whole package is in one split.
+  EXPECT_EQ(stats["splits"].size(), 1u);
+}
+
+}  // namespace
+}  // namespace cr1
