@@ -1,15 +1,21 @@
 #include "data/debian_source.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <fmt/format.h>
 #include <llvm/IR/Function.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -594,12 +600,21 @@ std::optional<std::string> printed_text(const std::vector<std::string>& recipe,
     std::string redirect = close == std::string::npos ? "" : trim(line.substr(close + 1));
     if (redirect != "> $@t" && redirect != ">> $@t" && redirect != "> $@-t" && redirect != ">> $@-t")
       return std::nullopt;
-    std::string raw = line.substr(open + 1, close - open - 1);
-    for (size_t at; (at = raw.find("$(")) != std::string::npos;) {
-      size_t end = raw.find(')', at);
-      if (end == std::string::npos) return std::nullopt;
-      auto var = vars.find(raw.substr(at + 2, end - at - 2));
-      raw.replace(at, end - at + 1, var == vars.end() ? "" : var->second);
+    // One level of $(VAR): a value that needs more (or is continued over lines) is not understood.
+    std::string raw;
+    std::string_view quoted = std::string_view(line).substr(open + 1, close - open - 1);
+    for (size_t at = 0; at < quoted.size();) {
+      size_t var_at = quoted.find("$(", at);
+      raw += quoted.substr(at, var_at - at);
+      if (var_at == std::string_view::npos) break;
+      size_t end = quoted.find(')', var_at);
+      if (end == std::string_view::npos) return std::nullopt;
+      auto var = vars.find(std::string(quoted.substr(var_at + 2, end - var_at - 2)));
+      if (var != vars.end()) {
+        if (var->second.find_first_of("$\\") != std::string::npos) return std::nullopt;
+        raw += var->second;
+      }
+      at = end + 1;
     }
     for (size_t at = 0; printf && (at = raw.find("\\n", at)) != std::string::npos;) raw.replace(at, 2, "\n");
     text += raw + (echo ? "\n" : "");
@@ -761,13 +776,31 @@ Expected<PreparedPackage> prepare_package(const DebianPackage& pkg, const fs::pa
   };
 
   // A finished preparation: nothing to do.
-  if (auto text = read_file(record))
-    if (auto p = from_json(*text, pkg, tree); p && fs::is_directory(tree)) return with_extras(std::move(*p));
+  auto finished = [&]() -> std::optional<PreparedPackage> {
+    if (auto text = read_file(record))
+      if (auto p = from_json(*text, pkg, tree); p && fs::is_directory(tree)) return with_extras(std::move(*p));
+    return std::nullopt;
+  };
+  if (auto p = finished()) return std::move(*p);
 
   std::error_code ec;
   fs::create_directories(downloads, ec);
   if (!ec) fs::create_directories(srcs, ec);
   if (ec) return make_error(ErrorKind::io, fmt::format("{}: cannot create {}: {}", what, srcs.string(), ec.message()));
+
+  // Two processes preparing the same package (a corpus build and a test) would extract into the same
+  // temporary tree; the second waits for the first and then reads its record.
+  fs::path lock_path = srcs / ("." + tree.filename().string() + ".lock");
+  int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX) != 0) {
+    if (lock_fd >= 0) ::close(lock_fd);
+    return make_error(ErrorKind::io, fmt::format("{}: cannot lock {}: {}", what, lock_path.string(), std::strerror(errno)));
+  }
+  struct Unlock {
+    int fd;
+    ~Unlock() { ::close(fd); }  // closing drops the flock
+  } unlock{lock_fd};
+  if (auto p = finished()) return std::move(*p);
 
   PreparedPackage out{pkg, tree, {}, {}};
   fs::path dsc = downloads / (stem + ".dsc");

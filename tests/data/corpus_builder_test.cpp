@@ -139,13 +139,17 @@ TEST(CorpusBuilder, KilledBuildResumesWithoutLossOrRepeats) {
   }
   ::kill(pid, SIGKILL);
   ::waitpid(pid, nullptr, 0);
-  size_t before = Manifest::read(corpus)->records().size();
+  auto killed = Manifest::read(corpus);
+  ASSERT_TRUE(killed.ok()) << killed.error().message;
+  size_t before = killed->records().size();
   BuildOptions o{.jobs = 2, .progress = false};
   auto m = *Manifest::open(corpus);
   auto s = build_corpus(*folder_jobs(sample(), o), o, m);
   EXPECT_EQ(s.skipped, before);
   std::set<std::string> uris;
-  for (const auto& r : Manifest::read(corpus)->records()) EXPECT_TRUE(uris.insert(r.uri).second) << r.uri;
+  auto final_manifest = Manifest::read(corpus);  // named: a range-for over a temporary's member would dangle
+  ASSERT_TRUE(final_manifest.ok());
+  for (const auto& r : final_manifest->records()) EXPECT_TRUE(uris.insert(r.uri).second) << r.uri;
   EXPECT_EQ(uris.size(), 6u);
 }
 

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
+#include <thread>
 
 #include "test_support.h"
 
@@ -244,6 +246,28 @@ TEST(PreparePackage, RunsAutoconfAndWritesMakePrintedFiles) {
     ASSERT_NE(job, nullptr);
     EXPECT_TRUE(has_arg(*job, "-DHAVE_CONFIG_H")) << job->relpath;
     EXPECT_EQ(compile_job(*job, cache.path / "x.bc"), "") << job->relpath;
+  }
+}
+
+TEST(PreparePackage, ConcurrentCallsShareOnePreparation) {
+  auto pkgs = read_package_list(test::source_dir() / "data" / "debian-packages.txt");
+  ASSERT_TRUE(pkgs) << pkgs.error().message;
+  auto it = std::find_if(pkgs->begin(), pkgs->end(), [](const DebianPackage& p) { return p.name == "bzip2"; });
+  ASSERT_NE(it, pkgs->end());
+  test::TempDir cache;
+  std::optional<Expected<PreparedPackage>> results[3];
+  {
+    std::vector<std::thread> threads;
+    for (auto& r : results) threads.emplace_back([&] { r.emplace(prepare_package(*it, cache.path)); });
+    for (auto& t : threads) t.join();
+  }
+  for (auto& r : results) {
+    auto& e = *r;
+    if (!e && e.error().message.find("apt-get source") != std::string::npos)
+      GTEST_SKIP() << "no Debian source access: " << e.error().message;
+    ASSERT_TRUE(e) << e.error().message;
+    EXPECT_EQ(e->jobs.size(), (*results[0])->jobs.size());
+    EXPECT_TRUE(fs::is_regular_file(e->jobs.front().source));
   }
 }
 
