@@ -6,7 +6,7 @@
 # (/etc/apt/sources.list.d/*.sources) and the one-line files (/etc/apt/sources.list, *.list), and writes
 # the matching deb-src entries to one file of its own, so nothing configured by someone else is edited
 # and non-Debian repositories are left alone. It then runs `apt-get update` (only when the file changed
-# or no source index exists yet) and installs dpkg-dev (dpkg-source) if missing.
+# or no source index exists yet) and installs dpkg-dev (dpkg-source) and m4 if missing.
 # Prints nothing on success except what apt reports as errors.
 set -euo pipefail
 
@@ -102,6 +102,10 @@ if ((changed || !have_index)); then
   apt-get update -qq >/dev/null
 fi
 
-if ! command -v dpkg-source >/dev/null 2>&1; then
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends dpkg-dev >/dev/null
+# dpkg-dev extracts (dpkg-source); m4 is what bison's and flex's configure scripts insist on.
+missing=()
+command -v dpkg-source >/dev/null 2>&1 || missing+=(dpkg-dev)
+command -v m4 >/dev/null 2>&1 || missing+=(m4)
+if ((${#missing[@]})); then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

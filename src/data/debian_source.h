@@ -75,9 +75,12 @@ Expected<PreparedPackage> prepare_package(const DebianPackage& pkg, const std::f
 // or resolving a `#include <a/b.h>` seen in the tree, nearest first (at most 64); dirs holding a header
 // named like a libc one (time.h, regex.h) come as -idirafter so they cannot hide the system's. An
 // include that resolves nowhere but names a header found once in the tree gets a forwarding header in
-// <root>/.cr1-shim (searched last; Makefiles often link such headers into place). -DHAVE_CONFIG_H when
-// the tree has a config.h; -std=gnu11 / gnu++17, -w, -ferror-limit=1, and gcc-12's warnings that
-// clang-19 makes errors (implicit declarations, int/pointer conversions) kept warnings.
+// <root>/.cr1-shim (searched last; Makefiles often link such headers into place), and a quoted header
+// found nowhere, not even in the system, an empty stub there (make would have generated it). Dirs of
+// headers that configure wrote come right after the TU's own dir, and the 16 dirs that most #include
+// lines resolve to ("hubs") before the rest. -DHAVE_CONFIG_H when the tree has a config.h or configure
+// wrote a config header; -std=gnu11 / gnu++17, -w, -ferror-limit=1, and gcc-12's warnings that clang-19
+// makes errors (implicit declarations, int/pointer conversions) kept warnings.
 // Skipped: debian/, .pc/, VCS and CMake dirs, dirs for other systems (win32, vms, os2, mac, ...).
 // Exposed for tests and for trees that do not come from Debian.
 std::vector<CompileJob> enumerate_jobs(const std::filesystem::path& root, const std::filesystem::path& build_dir);
