@@ -13,6 +13,9 @@ PACKAGES=(
   libsqlite3-dev libgtest-dev libgmock-dev libbenchmark-dev
   csmith libcsmith-dev                         # program generator (and its runtime header) for benchmarks and corpora
   dpkg-dev                                     # dpkg-source, for Debian source corpora
+  libtorch-dev                                 # the model layer (Qwen2 decoder on libtorch 1.13, CPU)
+  libpcre2-dev                                 # the tokenizer's pre-tokenizer regex (Unicode classes)
+  ccache                                       # rebuilds of unchanged files are instant
 )
 
 missing=()
