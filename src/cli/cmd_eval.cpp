@@ -19,6 +19,7 @@ struct EvalArgs {
   std::vector<std::string> suites, methods;
   std::string split, out, recipe = "Oz";
   long long budget_evals = 0, seeds = 1;
+  size_t limit = 0;  // programs per suite; 0 = all
   double budget_seconds = 0, timeout = 10;
   int jobs = 0;
   bool json = false;
@@ -67,6 +68,7 @@ void run_eval(const EvalArgs& a, bool evals_given, bool seconds_given) {
   }
   std::vector<std::filesystem::path> suites(a.suites.begin(), a.suites.end());
   auto programs = unwrap(eval::collect_programs(suites, split, unwrap(ir::parse_recipe(a.recipe))));
+  if (a.limit > 0) programs = eval::sample_per_suite(std::move(programs), a.limit);
   o.context = {{"suites", a.suites}, {"split", a.split.empty() ? nlohmann::json(nullptr) : nlohmann::json(a.split)}};
 
   auto s = unwrap(eval::run_evaluation(programs, o, a.out), kExitFailure);
@@ -100,6 +102,7 @@ void add_eval_command(CLI::App& app) {
                   "Corpus folder or its manifest.jsonl, or a folder of .c/.cc/.ll/.bc files (repeatable)")
       ->required();
   cmd->add_option("--split", a->split, "Only this split of a corpus: train | valid | test (default: all)");
+  cmd->add_option("--limit", a->limit, "At most N programs per suite, evenly spread over it (default: all)");
   cmd->add_option("--method", a->methods, "Method(s), comma-separated or repeated; `all` for every registered one; NAME@extended searches the "
                   "extended action space (-Oz macro + newer passes)")
       ->delimiter(',')

@@ -1,5 +1,6 @@
 #include "eval/program_source.h"
 
+#include <map>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -76,6 +77,21 @@ Expected<std::vector<EvalProgram>> collect_programs(const std::vector<fs::path>&
       if (seen.insert(p.uri).second) all.push_back(std::move(p));
   }
   return all;
+}
+
+std::vector<EvalProgram> sample_per_suite(std::vector<EvalProgram> programs, size_t per_suite) {
+  std::map<std::string, std::vector<size_t>> by_suite;
+  for (size_t i = 0; i < programs.size(); ++i) by_suite[programs[i].suite].push_back(i);
+  std::vector<bool> keep(programs.size(), false);
+  for (const auto& [suite, idx] : by_suite) {
+    size_t n = std::min(per_suite, idx.size());
+    // The k-th of n picks is at floor(k * size / n): evenly spaced, first element included.
+    for (size_t k = 0; k < n; ++k) keep[idx[k * idx.size() / n]] = true;
+  }
+  std::vector<EvalProgram> out;
+  for (size_t i = 0; i < programs.size(); ++i)
+    if (keep[i]) out.push_back(std::move(programs[i]));
+  return out;
 }
 
 }  // namespace cr1::eval

@@ -30,4 +30,8 @@ Expected<std::vector<EvalProgram>> collect_programs(const std::vector<std::files
                                                     std::optional<data::Split> split = std::nullopt,
                                                     ir::Recipe recipe = ir::Recipe::Oz);
 
+// At most `per_suite` programs of each suite, spread evenly over its list (deterministic, so a rerun
+// resumes the same sample); the order of `programs` is kept.
+std::vector<EvalProgram> sample_per_suite(std::vector<EvalProgram> programs, size_t per_suite);
+
 }  // namespace cr1::eval

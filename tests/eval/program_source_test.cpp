@@ -59,6 +59,18 @@ TEST(ProgramSource, CorpusRecordsFilteredBySplit) {
   EXPECT_NE(train.error().message.find("no programs in split 'train'"), std::string::npos);
 }
 
+TEST(ProgramSource, SamplePerSuiteIsEvenAndKeepsOrder) {
+  std::vector<EvalProgram> all;
+  for (int i = 0; i < 10; ++i) all.push_back({.uri = "a" + std::to_string(i), .suite = "a"});
+  for (int i = 0; i < 3; ++i) all.push_back({.uri = "b" + std::to_string(i), .suite = "b"});
+  auto some = sample_per_suite(all, 4);
+  std::vector<std::string> uris;
+  for (const auto& p : some) uris.push_back(p.uri);
+  // Suite a: indices 0, 2, 5, 7 (k * 10 / 4); suite b has fewer than 4, so all of it.
+  EXPECT_EQ(uris, (std::vector<std::string>{"a0", "a2", "a5", "a7", "b0", "b1", "b2"}));
+  EXPECT_TRUE(sample_per_suite(all, 0).empty());
+}
+
 TEST(ProgramSource, BadSuites) {
   test::TempDir dir;
   auto missing = collect_programs({dir.path / "nope"});
