@@ -15,6 +15,7 @@ PACKAGES=(
   dpkg-dev                                     # dpkg-source, for Debian source corpora
   libtorch-dev                                 # the model layer (Qwen2 decoder on libtorch 1.13, CPU)
   libpcre2-dev                                 # the tokenizer's pre-tokenizer regex (Unicode classes)
+  libicu-dev                                   # the tokenizer's NFC normalizer (ICU)
   ccache                                       # rebuilds of unchanged files are instant
 )
 
