@@ -252,7 +252,8 @@ void Tokenizer::Impl::encode_words(std::string_view text, BpeAlgorithm algorithm
   auto encode_word = [&](std::string_view w) {
     switch (algorithm) {
       case BpeAlgorithm::cached: bpe.encode_word(w, out); break;
-      case BpeAlgorithm::heap: bpe.encode_word_uncached(w, out); break;
+      case BpeAlgorithm::uncached: bpe.encode_word_uncached(w, out); break;
+      case BpeAlgorithm::heap: bpe.encode_word_heap(w, out); break;
       case BpeAlgorithm::naive: bpe.encode_word_naive(w, out); break;
     }
   };

@@ -36,8 +36,9 @@ struct EncodeOptions {
   bool split_special_tokens = false;
 };
 
-// How words are merged: the normal path, or the slower ones kept to check it and to benchmark it.
-enum class BpeAlgorithm { cached, heap, naive };
+// How words are merged (tokenizer_bpe.h): the normal path, the same without the word cache, HF's
+// heap algorithm for every word, and the O(n^2) reference; all give the same ids.
+enum class BpeAlgorithm { cached, uncached, heap, naive };
 
 class Tokenizer {
  public:
@@ -76,6 +77,7 @@ class Tokenizer {
   // The split regex patterns, in order (Qwen2: one).
   std::vector<std::string> split_patterns() const;
 
+  // Forgets the cached words of every thread; not while another thread encodes (benchmarks use it).
   void clear_cache() const;
 
  private:

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <climits>
-#include <mutex>
+#include <atomic>
+#include <cstring>
+#include <memory>
 
 #include "model/tokenizer_byte_level.h"
 
@@ -11,21 +13,33 @@ namespace {
 
 uint64_t pair_key(int32_t a, int32_t b) { return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b); }
 
-// Words longer than this are encoded without the cache (HF's BPE cache has the same kind of bound):
-// they are rare, and would crowd out the short words that repeat.
-constexpr size_t kMaxCachedWordBytes = 256;
+// The word cache: per thread, direct-mapped (a word's hash picks its one slot, a newer word evicts
+// it), one 64-byte slot per word, so a hit is one hash, one cache line and no lock. Words that do not
+// fit a slot (more than 22 bytes, or more than 8 ids) are merged every time; they are rare.
+struct CacheSlot {
+  uint32_t generation;  // the model (and its clear_cache() epoch) the entry belongs to; 0 = empty
+  uint32_t tag;         // high bits of the word's hash
+  uint8_t word_len;
+  uint8_t n_ids;
+  char word[22];
+  int32_t ids[8];
+};
+static_assert(sizeof(CacheSlot) == 64);
+constexpr size_t kCacheSlots = 1 << 15;  // 2 MiB per thread
+
+CacheSlot* thread_cache() {
+  thread_local std::unique_ptr<CacheSlot[]> slots;
+  if (!slots) slots.reset(new CacheSlot[kCacheSlots]());
+  return slots.get();
+}
+
+std::atomic<uint32_t> next_generation{1};
+
+// Up to this many bytes, encode_word_uncached rescans pairs instead of keeping a heap (measured with
+// bench/tokenizer_throughput: the heap's bookkeeping costs more than it saves on short words).
+constexpr size_t kShortWord = 16;
 
 }  // namespace
-
-struct BpeModel::Cache {
-  static constexpr size_t kShards = 16;  // few threads contend for one lock
-  struct Shard {
-    std::mutex mu;
-    std::unordered_map<std::string, std::vector<int32_t>, StringHash, std::equal_to<>> words;
-  };
-  std::array<Shard, kShards> shards;
-  size_t shard_capacity = 0;
-};
 
 BpeModel::BpeModel(BpeModel&&) noexcept = default;
 BpeModel& BpeModel::operator=(BpeModel&&) noexcept = default;
@@ -63,6 +77,7 @@ Expected<BpeModel> BpeModel::create(const std::vector<std::pair<std::string, int
     m.unk_id_ = it->second;
   }
   m.merges_.reserve(merges.size());
+  m.cache_generation_ = next_generation++;
   for (size_t rank = 0; rank < merges.size(); ++rank) {
     const auto& [a, b] = merges[rank];
     auto ia = m.ids_.find(a), ib = m.ids_.find(b), iab = m.ids_.find(a + b);
@@ -71,11 +86,7 @@ Expected<BpeModel> BpeModel::create(const std::vector<std::pair<std::string, int
     if (ib == m.ids_.end()) return make_error(ErrorKind::parse, where() + ": '" + b + "' is not in the vocabulary");
     if (iab == m.ids_.end()) return make_error(ErrorKind::parse, where() + ": '" + a + b + "' is not in the vocabulary");
     // A repeated pair keeps its last rank, as HF's HashMap built from the list does.
-    m.merges_[pair_key(ia->second, ib->second)] = Merge{static_cast<int32_t>(rank), iab->second};
-  }
-  if (m.options_.cache_capacity > 0) {
-    m.cache_ = std::make_unique<Cache>();
-    m.cache_->shard_capacity = std::max<size_t>(1, m.options_.cache_capacity / Cache::kShards);
+    m.merges_.insert_or_assign(pair_key(ia->second, ib->second), Merge{static_cast<int32_t>(rank), iab->second});
   }
   return m;
 }
@@ -91,14 +102,54 @@ std::optional<int32_t> BpeModel::id(std::string_view token) const {
   return it->second;
 }
 
-const BpeModel::Merge* BpeModel::find_merge(int32_t a, int32_t b) const {
-  auto it = merges_.find(pair_key(a, b));
-  return it == merges_.end() ? nullptr : &it->second;
+void BpeModel::MergeTable::reserve(size_t n) {
+  size_t cap = 16;
+  shift_ = 60;
+  while (cap < 2 * n + 2) {
+    cap <<= 1;
+    --shift_;
+  }
+  keys_.assign(cap, kEmpty);
+  values_.assign(cap, Merge{0, 0});
+  size_ = 0;
 }
 
-void BpeModel::initial_symbols(std::string_view word, std::vector<int32_t>& ids, std::vector<int32_t>* lens) const {
+void BpeModel::MergeTable::insert_or_assign(uint64_t key, Merge m) {
+  if (keys_.empty() || 2 * (size_ + 1) > keys_.size()) {  // keep it at most half full
+    MergeTable bigger;
+    bigger.reserve(std::max<size_t>(16, 2 * size_ + 2));
+    for (size_t i = 0; i < keys_.size(); ++i)
+      if (keys_[i] != kEmpty) bigger.insert_or_assign(keys_[i], values_[i]);
+    *this = std::move(bigger);
+  }
+  size_t mask = keys_.size() - 1;
+  for (size_t i = slot(key);; i = (i + 1) & mask) {
+    if (keys_[i] == key) {
+      values_[i] = m;
+      return;
+    }
+    if (keys_[i] == kEmpty) {
+      keys_[i] = key;
+      values_[i] = m;
+      ++size_;
+      return;
+    }
+  }
+}
+
+const BpeModel::Merge* BpeModel::MergeTable::find(uint64_t key) const {
+  if (keys_.empty()) return nullptr;
+  size_t mask = keys_.size() - 1;
+  for (size_t i = slot(key);; i = (i + 1) & mask) {
+    if (keys_[i] == key) return &values_[i];
+    if (keys_[i] == kEmpty) return nullptr;
+  }
+}
+
+const BpeModel::Merge* BpeModel::find_merge(int32_t a, int32_t b) const { return merges_.find(pair_key(a, b)); }
+
+void BpeModel::initial_symbols(std::string_view word, std::vector<int32_t>& ids) const {
   ids.clear();
-  if (lens) lens->clear();
   bool last_unk = false;
   for (char c : word) {
     int32_t id = byte_ids_[static_cast<uint8_t>(c)];
@@ -116,6 +167,33 @@ void BpeModel::initial_symbols(std::string_view word, std::vector<int32_t>& ids,
 }
 
 void BpeModel::encode_word_uncached(std::string_view word, std::vector<int32_t>& out) const {
+  // Most words are a few bytes long; for them rescanning the pairs beats keeping a heap.
+  if (word.size() > kShortWord || options_.ignore_merges) {
+    encode_word_heap(word, out);
+    return;
+  }
+  thread_local std::vector<int32_t> ids;
+  initial_symbols(word, ids);
+  size_t n = ids.size();
+  for (;;) {
+    int32_t best_rank = INT32_MAX, best_id = -1;
+    size_t best = 0;
+    for (size_t i = 0; i + 1 < n; ++i)
+      if (const Merge* m = find_merge(ids[i], ids[i + 1]); m && m->rank < best_rank) {
+        best_rank = m->rank;
+        best_id = m->new_id;
+        best = i;
+      }
+    if (best_id < 0) break;
+    ids[best] = best_id;
+    std::copy(ids.begin() + static_cast<std::ptrdiff_t>(best) + 2, ids.begin() + static_cast<std::ptrdiff_t>(n),
+              ids.begin() + static_cast<std::ptrdiff_t>(best) + 1);
+    --n;
+  }
+  out.insert(out.end(), ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(n));
+}
+
+void BpeModel::encode_word_heap(std::string_view word, std::vector<int32_t>& out) const {
   if (options_.ignore_merges) {
     if (auto it = ids_.find(to_byte_level(word)); it != ids_.end()) {
       out.push_back(it->second);
@@ -134,7 +212,7 @@ void BpeModel::encode_word_uncached(std::string_view word, std::vector<int32_t>&
   thread_local std::vector<int32_t> ids;
   thread_local std::vector<Symbol> sym;
   thread_local std::vector<Candidate> heap;
-  initial_symbols(word, ids, nullptr);
+  initial_symbols(word, ids);
   const int32_t n = static_cast<int32_t>(ids.size());
   if (n <= 1) {
     out.insert(out.end(), ids.begin(), ids.end());
@@ -182,7 +260,7 @@ void BpeModel::encode_word_naive(std::string_view word, std::vector<int32_t>& ou
     }
   }
   std::vector<int32_t> ids;
-  initial_symbols(word, ids, nullptr);
+  initial_symbols(word, ids);
   for (;;) {
     int32_t best_rank = INT32_MAX, best_id = -1;
     size_t best = 0;
@@ -204,32 +282,31 @@ void BpeModel::encode_word(std::string_view word, std::vector<int32_t>& out) con
     out.push_back(byte_ids_[static_cast<uint8_t>(word[0])]);
     return;
   }
-  if (!cache_ || word.size() > kMaxCachedWordBytes) {
+  if (!options_.cache || word.size() > sizeof(CacheSlot::word)) {
     encode_word_uncached(word, out);
     return;
   }
-  auto& shard = cache_->shards[StringHash{}(word) % Cache::kShards];
-  {
-    std::lock_guard lock(shard.mu);
-    if (auto it = shard.words.find(word); it != shard.words.end()) {
-      out.insert(out.end(), it->second.begin(), it->second.end());
-      return;
-    }
+  uint64_t h = StringHash{}(word);
+  CacheSlot& slot = thread_cache()[h & (kCacheSlots - 1)];
+  auto gen = static_cast<uint32_t>(cache_generation_);
+  auto tag = static_cast<uint32_t>(h >> 32);
+  if (slot.generation == gen && slot.tag == tag && slot.word_len == word.size() &&
+      std::memcmp(slot.word, word.data(), word.size()) == 0) {
+    out.insert(out.end(), slot.ids, slot.ids + slot.n_ids);
+    return;
   }
   size_t first = out.size();
   encode_word_uncached(word, out);
-  std::lock_guard lock(shard.mu);
-  // A full shard starts over: cheap, and the words that matter come back at once.
-  if (shard.words.size() >= cache_->shard_capacity) shard.words.clear();
-  shard.words.emplace(std::string(word), std::vector<int32_t>(out.begin() + static_cast<std::ptrdiff_t>(first), out.end()));
+  size_t n = out.size() - first;
+  if (n > std::size(slot.ids)) return;
+  slot.generation = gen;
+  slot.tag = tag;
+  slot.word_len = static_cast<uint8_t>(word.size());
+  slot.n_ids = static_cast<uint8_t>(n);
+  std::memcpy(slot.word, word.data(), word.size());
+  std::copy(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(), slot.ids);
 }
 
-void BpeModel::clear_cache() const {
-  if (!cache_) return;
-  for (auto& s : cache_->shards) {
-    std::lock_guard lock(s.mu);
-    s.words.clear();
-  }
-}
+void BpeModel::clear_cache() { cache_generation_ = next_generation++; }
 
 }  // namespace cr1::model

@@ -187,6 +187,7 @@ TEST(BpeTrainer, TrainSaveLoadEncodeRoundTrip) {
     auto e = tok->encode(s);
     EXPECT_EQ(tok->decode(e), s);
     EXPECT_EQ(tok->encode(s, {}, BpeAlgorithm::naive), e);
+    EXPECT_EQ(tok->encode(s, {}, BpeAlgorithm::heap), e);
     bytes += s.size();
     ids += e.size();
   }

@@ -41,7 +41,7 @@ TEST(TokenizerParity, EncodeGivesHfIdsAndTokens) {
   for (const auto& c : load_cases()) {
     std::string text = c["text"];
     auto expected = c["ids"].get<std::vector<int32_t>>();
-    for (auto algo : {BpeAlgorithm::cached, BpeAlgorithm::heap, BpeAlgorithm::naive})
+    for (auto algo : {BpeAlgorithm::cached, BpeAlgorithm::uncached, BpeAlgorithm::heap, BpeAlgorithm::naive})
       EXPECT_EQ(tok.encode(text, {}, algo), expected) << "text: " << nlohmann::json(text).dump();
     auto tokens = c["tokens"].get<std::vector<std::string>>();
     ASSERT_EQ(tokens.size(), expected.size());

@@ -106,7 +106,7 @@ TEST(Tokenizer, LowerRankWinsAndEqualRanksGoLeftFirst) {
   int32_t a2 = id_of(t3, "aa");
   EXPECT_EQ(t3.encode("aaa"), (std::vector<int32_t>{a2, 'a'}));
   EXPECT_EQ(t3.encode("aaaa"), (std::vector<int32_t>{a2, a2}));
-  for (auto algo : {BpeAlgorithm::heap, BpeAlgorithm::naive}) EXPECT_EQ(t3.encode("aaaaa", {}, algo), (std::vector<int32_t>{a2, a2, 'a'}));
+  for (auto algo : {BpeAlgorithm::uncached, BpeAlgorithm::heap, BpeAlgorithm::naive}) EXPECT_EQ(t3.encode("aaaaa", {}, algo), (std::vector<int32_t>{a2, a2, 'a'}));
 }
 
 TEST(Tokenizer, SplitRegexFollowsQwen2Pattern) {
@@ -227,6 +227,7 @@ TEST(Tokenizer, RoundTripsArbitraryUnicode) {
     EXPECT_EQ(t.decode(ids), text);
     EXPECT_EQ(t.encode(text, {}, BpeAlgorithm::naive), ids);
     EXPECT_EQ(t.encode(text, {}, BpeAlgorithm::heap), ids);
+    EXPECT_EQ(t.encode(text, {}, BpeAlgorithm::uncached), ids);
   }
 }
 
