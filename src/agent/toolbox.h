@@ -33,6 +33,8 @@ struct ToolboxOptions {
   int jobs = 0;                     // worker processes per program; 0 = all cores
   double timeout_seconds = 10;      // per evaluation
   std::filesystem::path cache_path; // persistent SQLite result cache; empty = in memory
+  size_t max_programs = 32;         // programs kept loaded (least recently used ones are dropped)
+  size_t sessions_per_program = 4;  // concurrent calls on one program that run at once (more wait)
 };
 
 class Toolbox {
