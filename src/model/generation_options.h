@@ -1,0 +1,45 @@
+// What to generate and how: sampling settings, stops and limits, and what comes back. Torch-free.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace cr1::model {
+
+using TokenId = int32_t;
+
+// Turns token ids into text; stop strings are matched on it. The tokenizer's decode, passed in so the
+// model does not depend on a tokenizer.
+using DecodeFn = std::function<std::string(std::span<const TokenId>)>;
+
+// Applied in HF generate's order: repetition penalty, temperature, top-k, top-p, then one seeded draw.
+struct SamplingOptions {
+  bool greedy = false;              // argmax instead of a draw (temperature, top-k, top-p then don't matter)
+  double temperature = 1.0;         // <= 0 means greedy
+  int64_t top_k = 0;                // 0: off
+  double top_p = 1.0;               // 1: off
+  double repetition_penalty = 1.0;  // HF: logits of tokens seen in prompt or output, / p if > 0, * p if < 0
+};
+
+struct GenerationOptions {
+  int64_t max_new_tokens = 256;
+  SamplingOptions sampling;
+  std::vector<std::string> stop_strings;  // e.g. "</tool_call>", "</answer>", "<|im_end|>"; needs a DecodeFn
+  std::vector<TokenId> stop_token_ids;    // e.g. the config's eos ids
+  uint64_t seed = 0;                      // the same seed, prompts and options give the same tokens
+  TokenId pad_token_id = 0;               // fills the left padding (never attended to)
+};
+
+enum class FinishReason { length, stop_token, stop_string };
+const char* finish_reason_name(FinishReason r);  // "length", "stop_token", "stop_string"
+
+struct GenerationResult {
+  std::vector<TokenId> tokens;  // new tokens only; the stop token / the tokens spelling the stop string included
+  FinishReason finish = FinishReason::length;
+  std::string stop;             // the stop string that matched (finish == stop_string)
+};
+
+}  // namespace cr1::model

@@ -1,0 +1,31 @@
+// Sampling as a chain of small steps over a (B, V) f32 logits tensor, in HF generate's order, ending in
+// one seeded selector (cf. llama.cpp's sampler chain). Each step follows the semantics of the
+// corresponding HF logits processor, so the same settings mean the same thing as in transformers.
+// Torch header: model/ and train/ only.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include "model/generation_options.h"
+
+namespace cr1::model {
+
+// HF RepetitionPenaltyLogitsProcessor: for every token already present (`seen`, (B, V) bool), a
+// positive logit is divided by `penalty` and a negative one multiplied by it.
+void apply_repetition_penalty(at::Tensor& logits, const at::Tensor& seen, double penalty);
+void apply_temperature(at::Tensor& logits, double temperature);
+// Keeps the k largest logits per row (ties with the k-th kept too), the rest become -inf.
+void apply_top_k(at::Tensor& logits, int64_t k);
+// Keeps the smallest set of most likely tokens whose probability reaches p (at least one); HF's
+// TopPLogitsWarper: a token goes when the cumulative probability of the tokens less likely than it,
+// and itself, is <= 1 - p.
+void apply_top_p(at::Tensor& logits, double p);
+
+// The whole chain, then argmax (greedy) or one multinomial draw per row from `generator`. (B) int64.
+at::Tensor sample_tokens(at::Tensor logits, const at::Tensor& seen, const SamplingOptions& options,
+                         at::Generator& generator);
+
+// A private generator on `device`, seeded (the CPU and CUDA kinds alike, without CUDA headers).
+at::Generator make_seeded_generator(at::Device device, uint64_t seed);
+
+}  // namespace cr1::model
