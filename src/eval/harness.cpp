@@ -182,7 +182,8 @@ fs::path run_info_path(const fs::path& run_dir) { return run_dir / "run.json"; }
 Status validate(const EvalOptions& o) {
   if (o.methods.empty()) return make_error(ErrorKind::invalid_input, "no method given");
   for (const auto& m : o.methods)
-    if (auto t = search::parse_method(m); !t) return t.take_error();
+    if (!o.custom_methods.contains(m))
+      if (auto t = search::parse_method(m); !t) return t.take_error();
   if (!std::isfinite(o.budget.max_seconds) || o.budget.max_seconds < 0)
     return make_error(ErrorKind::invalid_input, fmt::format("bad budget: {} seconds", o.budget.max_seconds));
   if (o.budget.max_evaluations == 0 && o.budget.max_seconds == 0)
@@ -239,16 +240,25 @@ Expected<EvalSummary> run_evaluation(std::span<const EvalProgram> programs, cons
     }
     for (const auto& [method, seed] : todo[i]) {
       auto run_start = Clock::now();
-      auto spec = search::parse_method(method);
-      auto tuner = search::make_tuner(spec ? spec->tuner : method);
       auto session = fresh_session(*lp, so);
-      if (!tuner || !session) {
-        const Error& e = tuner ? session.error() : tuner.error();
-        s.errors.push_back({p.uri, e.message});
+      Expected<search::TuneResult> result = make_error(ErrorKind::internal, "not run");
+      if (auto custom = o.custom_methods.find(method); custom != o.custom_methods.end()) {
+        if (session) result = custom->second(**session, p, seed);
+      } else {
+        auto spec = search::parse_method(method);
+        auto tuner = search::make_tuner(spec ? spec->tuner : method);
+        if (!tuner) {
+          s.errors.push_back({p.uri, tuner.error().message});
+          bar.update(++finished);
+          continue;
+        }
+        if (session) result = search::tune(**session, **tuner, o.budget, seed, *spec->space);
+      }
+      if (!session) {
+        s.errors.push_back({p.uri, session.error().message});
         bar.update(++finished);
         continue;
       }
-      auto result = search::tune(**session, **tuner, o.budget, seed, *spec->space);
       if (!result) {
         s.errors.push_back({p.uri, result.error().message});
         bar.update(++finished);

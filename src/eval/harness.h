@@ -11,6 +11,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <span>
 #include <string>
 #include <vector>
@@ -24,6 +25,9 @@
 
 namespace cr1::eval {
 
+using MethodRunner =
+    std::function<Expected<search::TuneResult>(env::Session& session, const EvalProgram& program, uint64_t seed)>;
+
 struct EvalOptions {
   std::vector<std::string> methods;  // registry names (search/registry.h)
   search::Budget budget;
@@ -35,6 +39,10 @@ struct EvalOptions {
   // Called after each record is appended; returning false stops the run
   // there, as a kill would (tests use it).
   std::function<bool(const RunRecord&)> on_record;
+  // Methods that are not registry tuners, e.g. agent policies (`agent eval`): by name, a runner that
+  // gets a private session like a tuner and returns its result, which the harness then verifies and
+  // records like any other. Named in `methods` like the rest.
+  std::map<std::string, MethodRunner> custom_methods;
 };
 
 struct EvalError {
