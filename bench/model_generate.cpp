@@ -1,6 +1,8 @@
 // Generation throughput of our libtorch Qwen2 (model::LanguageModel) against the PyTorch-Python eager
 // reference of the same model with the same weights (bench/model_generate_reference.py), on the same
 // machine in the same run. See bench/README.md ("model_generate").
+#include <time.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -28,6 +30,17 @@ std::string load_average() {
   return a + " " + b + " " + c;
 }
 
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
 struct Mode {
   std::string name;
   SamplingOptions sampling;
@@ -43,7 +56,7 @@ int main(int argc, char** argv) {
   std::string device = "cpu", dtype = "f32", python = "/usr/bin/python3", modes_arg = "greedy,sample";
   std::string reference = std::string(CR1_SOURCE_DIR) + "/bench/model_generate_reference.py";
   std::string work = "/tmp/cr1-model-generate-bench";
-  bool no_reference = false;
+  bool no_reference = false, no_onednn = false;
   app.add_option("--layers", layers);
   app.add_option("--hidden", hidden);
   app.add_option("--heads", heads);
@@ -55,13 +68,14 @@ int main(int argc, char** argv) {
   app.add_option("--new-tokens", new_tokens);
   app.add_option("--runs", runs, "timed runs per case (median reported), after one warm-up");
   app.add_option("--threads", threads, "torch intra-op threads on both sides");
-  app.add_option("--device", device, "cpu or cuda (the Python reference runs on the CPU only)");
+  app.add_option("--device", device, "cpu or cuda (passed to the reference too)");
   app.add_option("--dtype", dtype, "f32, bf16 or f16");
   app.add_option("--modes", modes_arg, "greedy and/or sample (T 0.7, top-p 0.9, top-k 50, rep. penalty 1.05)");
   app.add_option("--python", python, "python3 with torch for the reference");
   app.add_option("--reference", reference);
   app.add_option("--work-dir", work, "where the shared checkpoint is written");
   app.add_flag("--no-reference", no_reference, "time the C++ side only");
+  app.add_flag("--no-onednn", no_onednn, "C++ matrix products through at::linear (the system BLAS), as the reference");
   CLI11_PARSE(app, argc, argv);
 
   auto wd = parse_weight_dtype(dtype);
@@ -78,7 +92,7 @@ int main(int argc, char** argv) {
   config.num_key_value_heads = kv_heads;
   config.max_position_embeddings = std::max(2048, prompt_len + new_tokens);
   config.rope_theta = 1000000.0;
-  auto lm = LanguageModel::create(config, /*seed=*/1, {.device = device, .dtype = *wd, .num_threads = threads});
+  auto lm = LanguageModel::create(config, /*seed=*/1, {.device = device, .dtype = *wd, .num_threads = threads, .cpu_onednn = !no_onednn});
   if (!lm) {
     fmt::print(stderr, "error: {}\n", lm.error().message);
     return 2;
@@ -100,14 +114,17 @@ int main(int argc, char** argv) {
 
   fmt::print("# model_generate\n\n");
   fmt::print("Model: {} layers, hidden {}, {} heads / {} KV heads, intermediate {}, vocab {} ({:.1f} M parameters), "
-             "random weights (seed 1), {} on {}.\n",
-             layers, hidden, heads, kv_heads, intermediate, vocab, config.num_parameters() / 1e6, dtype, device);
+             "random weights (seed 1), {} on {}; C++ CPU matrix products via {}.\n",
+             layers, hidden, heads, kv_heads, intermediate, vocab, config.num_parameters() / 1e6, dtype, device,
+             no_onednn ? "at::linear (system BLAS)" : "oneDNN-packed weights");
   fmt::print("Prompts of {} tokens, exactly {} new tokens (no stop), {} thread(s), median of {} runs after a "
-             "warm-up; tokens/s = batch x new tokens / wall time of the whole generate call (prefill included).\n",
+             "warm-up; tokens/s = batch x new tokens / wall time of the whole generate call (prefill included); "
+             "tok/CPU-s uses the process's CPU time instead (less disturbed by other load on the machine).\n",
              prompt_len, new_tokens, threads, runs);
   fmt::print("Load average at start: {}\n\n", load_average());
-  fmt::print("| batch | mode | C++ tok/s | Python eager tok/s | C++ / Python | greedy ids identical |\n");
-  fmt::print("|---:|---|---:|---:|---:|---|\n");
+  fmt::print("| batch | mode | C++ tok/s | Python tok/s | C++ / Python | C++ tok/CPU-s | Python tok/CPU-s | C++ / Python "
+             "(CPU time) | greedy ids identical |\n");
+  fmt::print("|---:|---|---:|---:|---:|---:|---:|---:|---|\n");
 
   bool all_same = true;
   for (int batch : batches) {
@@ -124,12 +141,14 @@ int main(int argc, char** argv) {
       o.max_new_tokens = new_tokens;
       o.sampling = mode.sampling;
       o.seed = 7;
-      std::vector<double> times;
+      std::vector<double> times, cpu_times;
       std::vector<GenerationResult> out;
       for (int r = 0; r <= runs; ++r) {  // run 0 warms up
         auto t0 = std::chrono::steady_clock::now();
+        const double c0 = process_cpu_seconds();
         auto res = lm->generate(prompts, o);
         double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        double c = process_cpu_seconds() - c0;
         if (!res) {
           fmt::print(stderr, "error: {}\n", res.error().message);
           return 1;
@@ -139,13 +158,16 @@ int main(int argc, char** argv) {
             fmt::print(stderr, "error: a sequence stopped after {} tokens\n", g.tokens.size());
             return 1;
           }
-        if (r > 0) times.push_back(s);
+        if (r > 0) {
+          times.push_back(s);
+          cpu_times.push_back(c);
+        }
         out = std::move(*res);
       }
-      std::sort(times.begin(), times.end());
-      const double cpp_tps = batch * new_tokens / times[times.size() / 2];
+      const double cpp_tps = batch * new_tokens / median(times);
+      const double cpp_cpu_tps = batch * new_tokens / median(cpu_times);
 
-      std::string py_cell = "-", ratio_cell = "-", same_cell = "-";
+      std::string py_cell = "-", ratio_cell = "-", same_cell = "-", py_cpu_cell = "-", cpu_ratio_cell = "-";
       if (!no_reference) {
         std::vector<std::string> cmd = {python, reference, "--model", work, "--prompts", prompts_file,
                                         "--new-tokens", std::to_string(new_tokens), "--runs", std::to_string(runs),
@@ -168,7 +190,12 @@ int main(int argc, char** argv) {
         }
         const double py_tps = j["tokens_per_s"].get<double>();
         py_cell = fmt::format("{:.0f}", py_tps);
-        ratio_cell = fmt::format("{:.2f}x", cpp_tps / py_tps);
+        ratio_cell = fmt::format("**{:.2f}x**", cpp_tps / py_tps);
+        if (j.contains("cpu_tokens_per_s")) {
+          const double py_cpu = j["cpu_tokens_per_s"].get<double>();
+          py_cpu_cell = fmt::format("{:.0f}", py_cpu);
+          cpu_ratio_cell = fmt::format("{:.2f}x", cpp_cpu_tps / py_cpu);
+        }
         if (mode.sampling.greedy) {
           // Same weights and greedy decoding: the ids agree unless rounding differences flip a near-tie
           // (expected with bf16 or other kernels, not with f32 on one CPU).
@@ -184,7 +211,8 @@ int main(int argc, char** argv) {
           all_same = all_same && same == total;
         }
       }
-      fmt::print("| {} | {} | {:.0f} | {} | {} | {} |\n", batch, mode.name, cpp_tps, py_cell, ratio_cell, same_cell);
+      fmt::print("| {} | {} | {:.0f} | {} | {} | {:.0f} | {} | {} | {} |\n", batch, mode.name, cpp_tps, py_cell,
+                 ratio_cell, cpp_cpu_tps, py_cpu_cell, cpu_ratio_cell, same_cell);
       std::fflush(stdout);
     }
   }

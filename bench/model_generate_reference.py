@@ -4,7 +4,8 @@ HF transformers' eager Qwen2 is (separate q/k/v/o and gate/up/down nn.Linear mod
 grouped-query attention, a KV cache grown with torch.cat, matmul-softmax-matmul attention), loaded from
 the checkpoint the C++ driver wrote, generating with the same settings.
 
-Prints one JSON line: {"tokens_per_s", "seconds", "runs", "output_ids"}. Only needs torch (Debian's
+Prints one JSON line: {"tokens_per_s", "cpu_tokens_per_s", "seconds", "runs", "output_ids"} (the median
+run by wall time, and by the process's CPU time, which a shared machine's load disturbs less). Only needs torch (Debian's
 python3-torch here); safetensors is parsed by hand.
 """
 import argparse
@@ -214,15 +215,18 @@ def main():
     m = load_model(a.model).to(dev, {"f32": torch.float32, "bf16": torch.bfloat16, "f16": torch.float16}[a.dtype])
     prompts = torch.tensor(json.load(open(a.prompts)), dtype=torch.long, device=dev)
     generate(m, prompts, a)  # warm-up
-    times = []
+    times, cpu_times = [], []
     for _ in range(a.runs):
         sync(dev)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         ids = generate(m, prompts, a)
         sync(dev)
         times.append(time.perf_counter() - t0)
+        cpu_times.append(time.process_time() - c0)
     t = sorted(times)[len(times) // 2]
-    print(json.dumps({"tokens_per_s": prompts.shape[0] * a.new_tokens / t, "seconds": t, "runs": times,
+    c = sorted(cpu_times)[len(cpu_times) // 2]
+    n = prompts.shape[0] * a.new_tokens
+    print(json.dumps({"tokens_per_s": n / t, "cpu_tokens_per_s": n / c, "seconds": t, "runs": times,
                       "output_ids": ids.tolist()}))
 
 

@@ -53,15 +53,18 @@ def main():
             return model.generate(prompts, **kw)[:, prompts.shape[1]:]
 
     run()  # warm-up
-    times = []
+    times, cpu_times = [], []
     for _ in range(a.runs):
         torch.cuda.synchronize() if dev.type == "cuda" else None
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         ids = run()
         torch.cuda.synchronize() if dev.type == "cuda" else None
         times.append(time.perf_counter() - t0)
+        cpu_times.append(time.process_time() - c0)
     t = sorted(times)[len(times) // 2]
-    print(json.dumps({"tokens_per_s": prompts.shape[0] * a.new_tokens / t, "seconds": t, "runs": times,
+    c = sorted(cpu_times)[len(cpu_times) // 2]
+    n = prompts.shape[0] * a.new_tokens
+    print(json.dumps({"tokens_per_s": n / t, "cpu_tokens_per_s": n / c, "seconds": t, "runs": times,
                       "output_ids": ids.cpu().tolist()}))
 
 

@@ -44,6 +44,7 @@ Expected<LanguageModel> LanguageModel::load(const std::filesystem::path& dir, co
   if (options.dtype) dtype = to_scalar_type(*options.dtype);
   auto net = load_qwen2(dir, *device, dtype);
   if (!net) return net.error();
+  net->set_cpu_packing(options.cpu_onednn);
   return LanguageModel(std::make_unique<Qwen2Model>(std::move(*net)));
 }
 
@@ -54,8 +55,9 @@ Expected<LanguageModel> LanguageModel::create(const ModelConfig& config, uint64_
   if (options.num_threads > 0) at::set_num_threads(options.num_threads);
   auto dtype = to_scalar_type(options.dtype.value_or(WeightDType::f32));
   try {
-    return LanguageModel(
-        std::make_unique<Qwen2Model>(config, at::TensorOptions().device(*device).dtype(dtype), seed));
+    auto net = std::make_unique<Qwen2Model>(config, at::TensorOptions().device(*device).dtype(dtype), seed);
+    net->set_cpu_packing(options.cpu_onednn);
+    return LanguageModel(std::move(net));
   } catch (const c10::Error& e) {
     return torch_error("creating a model", e);
   }

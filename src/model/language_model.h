@@ -22,6 +22,7 @@ struct RuntimeOptions {
   std::string device = "cpu";            // "cpu", "cuda", "cuda:1"
   std::optional<WeightDType> dtype;      // compute dtype; default: the checkpoint's torch_dtype (new models: f32)
   int num_threads = 0;                   // >0: torch intra-op threads (process-wide setting)
+  bool cpu_onednn = true;                // CPU f32 inference through oneDNN-packed weights (PackedLinear)
 };
 
 struct SaveOptions {

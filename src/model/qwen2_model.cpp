@@ -4,9 +4,19 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include "model/packed_linear.h"
 #include "model/torch_compat.h"
 
 namespace cr1::model {
+
+struct PackedWeights {
+  struct Layer {
+    PackedLinear qkv, o, gate_up, down;
+  };
+  std::vector<Layer> layers;
+  PackedLinear lm_head;
+  std::vector<std::pair<const void*, int64_t>> stamp;  // (data, version) of each source when packed
+};
 
 namespace {
 
@@ -121,11 +131,45 @@ KvCache Qwen2Model::make_cache(int64_t batch, int64_t capacity) const {
   return cache;
 }
 
-at::Tensor Qwen2Model::attention(const Qwen2Layer& layer, const at::Tensor& x, const at::Tensor& cos,
-                                 const at::Tensor& sin, const at::Tensor& bias, KvCache* cache, size_t index) const {
+std::vector<const at::Tensor*> Qwen2Model::packed_sources() const {
+  std::vector<const at::Tensor*> out;
+  for (const auto& l : layers_)
+    for (const auto* t : {&l.qkv_weight, &l.qkv_bias, &l.o_weight, &l.gate_up_weight, &l.down_weight}) out.push_back(t);
+  out.push_back(&lm_head_);
+  return out;
+}
+
+std::shared_ptr<const PackedWeights> Qwen2Model::packed_for(const at::Tensor& input) const {
+  if (!cpu_packing_ || at::GradMode::is_enabled() || !input.device().is_cpu() ||
+      embed_.scalar_type() != at::kFloat || !PackedLinear::available())
+    return nullptr;
+  // Inference tensors have no version counter, and cannot change outside inference mode.
+  auto stamp = [](const at::Tensor& t) {
+    return std::pair<const void*, int64_t>(t.data_ptr(), t.is_inference() ? 0 : t._version());
+  };
+  std::lock_guard<std::mutex> lock(*packed_mutex_);
+  auto sources = packed_sources();
+  bool fresh = packed_ && packed_->stamp.size() == sources.size();
+  for (size_t i = 0; fresh && i < sources.size(); ++i) fresh = packed_->stamp[i] == stamp(*sources[i]);
+  if (!fresh) {
+    auto p = std::make_shared<PackedWeights>();
+    for (const auto& l : layers_)
+      p->layers.push_back({PackedLinear(l.qkv_weight, l.qkv_bias), PackedLinear(l.o_weight, {}),
+                           PackedLinear(l.gate_up_weight, {}), PackedLinear(l.down_weight, {})});
+    p->lm_head = PackedLinear(lm_head_, {});
+    for (const auto* t : sources) p->stamp.push_back(stamp(*t));
+    packed_ = std::move(p);
+  }
+  return packed_;
+}
+
+at::Tensor Qwen2Model::attention(size_t index, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
+                                 const at::Tensor& bias, KvCache* cache, const PackedWeights* packed) const {
+  const auto& layer = layers_[index];
   const int64_t B = x.size(0), T = x.size(1), hd = config_.head_dim();
   const int64_t H = config_.num_attention_heads, KV = config_.num_key_value_heads;
-  auto qkv = at::linear(x, layer.qkv_weight, layer.qkv_bias).view({B, T, H + 2 * KV, hd});
+  auto qkv = (packed ? packed->layers[index].qkv(x) : at::linear(x, layer.qkv_weight, layer.qkv_bias))
+                 .view({B, T, H + 2 * KV, hd});
   auto qk = qkv.narrow(2, 0, H + KV);                  // (B, T, H+KV, hd): rotary on q and k at once
   auto rotated = apply_rotary(qk, cos, sin);
   auto q = rotated.narrow(2, 0, H).transpose(1, 2);    // (B, H, T, hd)
@@ -138,14 +182,16 @@ at::Tensor Qwen2Model::attention(const Qwen2Layer& layer, const at::Tensor& x, c
     k = cache->keys[index].narrow(2, 0, past + T);     // (B, KV, L, hd)
     v = cache->values[index].narrow(2, 0, past + T);
   }
-  auto out = compat::grouped_attention(q, k, v, bias);  // (B, H, T, hd)
-  return at::linear(out.transpose(1, 2).reshape({B, T, H * hd}), layer.o_weight);
+  auto out = compat::grouped_attention(q, k, v, bias).transpose(1, 2).reshape({B, T, H * hd});  // (B, T, H*hd)
+  return packed ? packed->layers[index].o(out) : at::linear(out, layer.o_weight);
 }
 
-at::Tensor Qwen2Model::mlp(const Qwen2Layer& layer, const at::Tensor& x) const {
+at::Tensor Qwen2Model::mlp(size_t index, const at::Tensor& x, const PackedWeights* packed) const {
+  const auto& layer = layers_[index];
   const int64_t I = config_.intermediate_size;
-  auto gate_up = at::linear(x, layer.gate_up_weight);  // (B, T, 2I)
-  return at::linear(at::silu(gate_up.narrow(-1, 0, I)) * gate_up.narrow(-1, I, I), layer.down_weight);
+  auto gate_up = packed ? packed->layers[index].gate_up(x) : at::linear(x, layer.gate_up_weight);  // (B, T, 2I)
+  auto h = at::silu(gate_up.narrow(-1, 0, I)) * gate_up.narrow(-1, I, I);
+  return packed ? packed->layers[index].down(h) : at::linear(h, layer.down_weight);
 }
 
 at::Tensor Qwen2Model::forward(const at::Tensor& input_ids, const at::Tensor& position_ids, const at::Tensor& bias,
@@ -159,19 +205,24 @@ at::Tensor Qwen2Model::forward(const at::Tensor& input_ids, const at::Tensor& po
   // In-place residual adds only where no autograd graph needs the old values.
   const bool inplace = !at::GradMode::is_enabled();
   const double eps = config_.rms_norm_eps;
+  const auto packed_ref = packed_for(input_ids);  // held for the whole pass
+  const PackedWeights* packed = packed_ref.get();
   auto x = at::embedding(embed_, input_ids);  // (B, T, D)
   for (size_t i = 0; i < layers_.size(); ++i) {
     const auto& l = layers_[i];
-    auto a = attention(l, rms_norm(x, l.input_norm, eps), cos, sin, bias, cache, i);
+    auto a = attention(i, rms_norm(x, l.input_norm, eps), cos, sin, bias, cache, packed);
     x = inplace ? x.add_(a) : x + a;
-    auto m = mlp(l, rms_norm(x, l.post_norm, eps));
+    auto m = mlp(i, rms_norm(x, l.post_norm, eps), packed);
     x = inplace ? x.add_(m) : x + m;
   }
   if (cache) cache->length += T;
   return rms_norm(x, norm_, eps);
 }
 
-at::Tensor Qwen2Model::logits(const at::Tensor& hidden) const { return at::linear(hidden, lm_head_); }
+at::Tensor Qwen2Model::logits(const at::Tensor& hidden) const {
+  const auto packed = packed_for(hidden);
+  return packed ? packed->lm_head(hidden) : at::linear(hidden, lm_head_);
+}
 
 at::Tensor make_attention_bias(const at::Tensor& key_mask, int64_t num_queries, at::ScalarType dtype) {
   const int64_t B = key_mask.size(0), L = key_mask.size(1), T = num_queries;

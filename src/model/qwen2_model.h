@@ -9,6 +9,8 @@
 // what loading writes into and saving reads from.
 #pragma once
 
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -40,6 +42,8 @@ struct KvCache {
   void select_rows(const at::Tensor& rows);
 };
 
+struct PackedWeights;  // oneDNN copies of the matrices for CPU inference (qwen2_model.cpp)
+
 class Qwen2Model {
  public:
   // Parameters of the right shapes on `options` (dtype, device). With a seed they are initialised as HF
@@ -60,6 +64,11 @@ class Qwen2Model {
 
   KvCache make_cache(int64_t batch, int64_t capacity) const;
 
+  // CPU f32 inference (no autograd) runs its matrix products through oneDNN on weights packed at the
+  // first such forward and repacked whenever a weight has changed since (PackedLinear). On by default
+  // where oneDNN is available; costs a second copy of the matrices.
+  void set_cpu_packing(bool on) { cpu_packing_ = on; }
+
   // Runs the decoder over new tokens.
   //   input_ids, position_ids: (B, T) int64
   //   bias: (B, 1, T, L) additive attention bias over the L = past + T keys (make_attention_bias)
@@ -71,9 +80,12 @@ class Qwen2Model {
   at::Tensor logits(const at::Tensor& hidden) const;
 
  private:
-  at::Tensor attention(const Qwen2Layer& layer, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
-                       const at::Tensor& bias, KvCache* cache, size_t index) const;
-  at::Tensor mlp(const Qwen2Layer& layer, const at::Tensor& x) const;
+  at::Tensor attention(size_t index, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
+                       const at::Tensor& bias, KvCache* cache, const PackedWeights* packed) const;
+  at::Tensor mlp(size_t index, const at::Tensor& x, const PackedWeights* packed) const;
+  // The packed weights when this forward may use them (else null), packing or repacking as needed.
+  std::shared_ptr<const PackedWeights> packed_for(const at::Tensor& input) const;
+  std::vector<const at::Tensor*> packed_sources() const;
 
   ModelConfig config_;
   at::Tensor embed_;   // (V, D)
@@ -81,6 +93,10 @@ class Qwen2Model {
   at::Tensor norm_;    // (D)
   at::Tensor lm_head_; // (V, D); the same tensor as embed_ when tied
   at::Tensor cos_, sin_;  // (max_positions, hd) rotary tables; sin_ signed for the swapped halves
+
+  bool cpu_packing_ = true;
+  mutable std::shared_ptr<const PackedWeights> packed_;
+  mutable std::shared_ptr<std::mutex> packed_mutex_ = std::make_shared<std::mutex>();
 };
 
 // The additive attention bias for T new queries at the end of L keys, from a (B, L) mask of the keys

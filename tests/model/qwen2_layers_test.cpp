@@ -5,6 +5,7 @@
 
 #include <c10/core/InferenceMode.h>
 
+#include "model/packed_linear.h"
 #include "model/torch_compat.h"
 #include "model_test_helpers.h"
 
@@ -165,6 +166,46 @@ TEST(Qwen2Layers, SameSeedSameModel) {
   Qwen2Model c(test::tiny_config(), at::TensorOptions().dtype(at::kFloat), 6);
   EXPECT_TRUE(at::equal(a.parameters()[2], b.parameters()[2]));  // qkv_weight
   EXPECT_FALSE(at::equal(a.parameters()[2], c.parameters()[2]));
+}
+
+TEST(Qwen2Layers, PackedLinearMatchesLinear) {
+  if (!PackedLinear::available()) GTEST_SKIP() << "no oneDNN in this libtorch";
+  at::manual_seed(4);
+  auto w = at::randn({40, 24});
+  auto b = at::randn({40});
+  PackedLinear with_bias(w, b), without(w, {});
+  for (int64_t rows : {1, 3, 17}) {
+    auto x = at::randn({rows, 24});
+    EXPECT_LT(max_diff(with_bias(x), at::linear(x, w, b)), 1e-4) << rows;
+    EXPECT_LT(max_diff(without(x), at::linear(x, w)), 1e-4) << rows;
+  }
+  auto x3 = at::randn({2, 5, 24});
+  auto y3 = with_bias(x3);
+  EXPECT_EQ(y3.sizes(), (std::vector<int64_t>{2, 5, 40}));
+  EXPECT_LT(max_diff(y3, at::linear(x3, w, b)), 1e-4);
+}
+
+// CPU inference through oneDNN-packed weights equals the plain path, and follows in-place weight
+// updates (an optimizer step) by repacking.
+TEST(Qwen2Layers, PackedForwardMatchesPlainAndFollowsWeightChanges) {
+  if (!PackedLinear::available()) GTEST_SKIP() << "no oneDNN in this libtorch";
+  Qwen2Model m(test::tiny_config(), at::TensorOptions().dtype(at::kFloat), 10);
+  auto ids = at::tensor(std::vector<int64_t>{3, 14, 15, 9, 26}).view({1, 5});
+  auto mask = at::ones({1, 5}, at::kLong);
+  auto run = [&](bool packing) {
+    c10::InferenceMode guard;
+    m.set_cpu_packing(packing);
+    return m.logits(m.forward(ids, positions_from_mask(mask), make_attention_bias(mask, 5, at::kFloat), nullptr));
+  };
+  auto packed = run(true), plain = run(false);
+  EXPECT_LT(max_diff(packed, plain), 1e-4);
+  {
+    at::NoGradGuard no_grad;
+    m.parameters()[2].mul_(1.5);  // layer 0's qkv_weight
+  }
+  auto packed2 = run(true), plain2 = run(false);
+  EXPECT_LT(max_diff(packed2, plain2), 1e-4);
+  EXPECT_GT(max_diff(packed2, packed), 1e-3);
 }
 
 }  // namespace

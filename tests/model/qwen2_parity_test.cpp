@@ -39,13 +39,18 @@ TEST_P(Qwen2Parity, LogitsMatchTransformers) {
   auto mask = fixture_tensor(*f, "attention_mask");
   auto expect = fixture_tensor(*f, "logits");
   EXPECT_TRUE(at::equal(positions_from_mask(mask), fixture_tensor(*f, "position_ids")));
-  auto logits = model->logits(
-      model->forward(ids, positions_from_mask(mask), make_attention_bias(mask, ids.size(1), at::kFloat), nullptr));
-  ASSERT_EQ(logits.sizes(), expect.sizes());
-  auto real = mask.to(at::kBool).unsqueeze(-1).expand_as(expect);
-  double diff = (logits - expect).abs().masked_select(real).max().item<double>();
-  std::cout << GetParam() << ": max |logit diff| over real tokens = " << diff << "\n";
-  EXPECT_LT(diff, 1e-4);
+  // Both matrix-product paths: oneDNN-packed weights (the CPU default) and at::linear.
+  for (bool packing : {true, false}) {
+    model->set_cpu_packing(packing);
+    auto logits = model->logits(
+        model->forward(ids, positions_from_mask(mask), make_attention_bias(mask, ids.size(1), at::kFloat), nullptr));
+    ASSERT_EQ(logits.sizes(), expect.sizes());
+    auto real = mask.to(at::kBool).unsqueeze(-1).expand_as(expect);
+    double diff = (logits - expect).abs().masked_select(real).max().item<double>();
+    std::cout << GetParam() << (packing ? " (packed)" : " (at::linear)") << ": max |logit diff| over real tokens = "
+              << diff << "\n";
+    EXPECT_LT(diff, 1e-4);
+  }
 }
 
 TEST_P(Qwen2Parity, GreedyContinuationsMatchTransformers) {
