@@ -121,6 +121,7 @@ Status BpeTrainer::add_text(std::string_view text) {
       m.stats.words++;
     }
   }
+  m.stats.unique_words = m.word_counts.size();
   m.stats.count_seconds += seconds_since(t0);
   return ok_status();
 }

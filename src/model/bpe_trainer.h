@@ -58,7 +58,7 @@ struct BpeTrainingStats {
   uint64_t texts = 0;
   uint64_t bytes = 0;
   uint64_t words = 0;         // pre-tokenized pieces counted
-  uint64_t unique_words = 0;  // distinct pieces (set by train())
+  uint64_t unique_words = 0;  // distinct pieces
   uint64_t added_token_hits = 0;
   uint64_t last_merge_frequency = 0;  // count of the last pair merged
   double count_seconds = 0;
