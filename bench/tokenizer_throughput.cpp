@@ -18,6 +18,7 @@
 //   encode, naive    the O(n^2) loop into a fresh vector for every word, no cache: the baseline
 //   decode           ids -> text for each file
 //   stream decode    StreamDecoder, one id at a time
+// and the time to load the tokenizer from its tokenizer.json text (parse + tables).
 // Then the same encoders on long words (--long-mb MB of random lowercase words of 64..1024 letters,
 // seeded: the shape of hashes, base64 or mangled names in tool output), where the O(n^2) loop is slow.
 // All four encoders must give the same ids on every file; the run says so (and exits 1 if not), and
@@ -167,13 +168,15 @@ int main(int argc, char** argv) {
   double mb = bytes / 1e6;
   double load0 = load_average();
 
-  std::string tokenizer_note;
+  std::string tokenizer_note, tokenizer_text;
   double train_seconds = 0;
   fs::path tmp;
   Tokenizer tok = [&] {
     if (!o.tokenizer.empty()) {
       auto t = Tokenizer::load(o.tokenizer);
       if (!t) usage_error(t.error().message);
+      auto file = fs::is_directory(o.tokenizer) ? fs::path(o.tokenizer) / "tokenizer.json" : fs::path(o.tokenizer);
+      tokenizer_text = *read_file(file);
       tokenizer_note = o.tokenizer;
       return std::move(*t);
     }
@@ -188,7 +191,8 @@ int main(int argc, char** argv) {
     auto vocab = trainer->train();
     if (!vocab) usage_error(vocab.error().message);
     train_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-    auto t = Tokenizer::from_json(tokenizer_json(*vocab), "trained");
+    tokenizer_text = tokenizer_json(*vocab);
+    auto t = Tokenizer::from_json(tokenizer_text, "trained");
     if (!t) usage_error(t.error().message);
     tokenizer_note = fmt::format("trained here: {} tokens, {} merges, on {:.2f} MB in {:.2f} s (counting {:.2f} s, merging {:.2f} s)",
                                  vocab->size(), vocab->merges.size(), trainer->stats().bytes / 1e6, train_seconds,
@@ -275,6 +279,10 @@ int main(int argc, char** argv) {
   };
   double l_cached = time_long(BpeAlgorithm::cached), l_heap = time_long(BpeAlgorithm::heap),
          l_naive = time_long(BpeAlgorithm::naive);
+  double t_load = time_runs(o.repeats, [&] {
+    auto t = Tokenizer::from_json(tokenizer_text, "bench");
+    sink += t ? static_cast<size_t>(t->vocab_size()) : 0;
+  });
   double load1 = load_average();
 
   fmt::print("# tokenizer_throughput\n\n");
@@ -295,7 +303,9 @@ int main(int argc, char** argv) {
   row("encode, naive O(n^2) (baseline)", t_naive, true);
   row("decode", t_decode, false);
   row("stream decode (one id at a time)", t_stream, false);
-  fmt::print("\n- encoders agree on {}/{} pieces; decode(encode(text)) == text on {}/{}\n", texts.size() - mismatches,
+  fmt::print("\n- loading the tokenizer ({} ids, {:.2f} MB of tokenizer.json): {:.1f} ms\n", tok.vocab_size(),
+             tokenizer_text.size() / 1e6, t_load * 1e3);
+  fmt::print("- encoders agree on {}/{} pieces; decode(encode(text)) == text on {}/{}\n", texts.size() - mismatches,
              texts.size(), texts.size() - round_trip_failures, texts.size());
   double lmb = long_bytes / 1e6;
   fmt::print("\n## long words ({:.2f} MB of random lowercase words, 64..1024 letters)\n\n", lmb);

@@ -282,8 +282,13 @@ void Tokenizer::Impl::encode_words(std::string_view text, BpeAlgorithm algorithm
 
 void Tokenizer::Impl::encode_normalized(std::string_view text, const EncodeOptions& o, BpeAlgorithm a,
                                         std::vector<int32_t>& out) const {
-  std::string norm = normalize(text, normal_form);
-  if (add_prefix_space && (norm.empty() || norm[0] != ' ')) norm.insert(norm.begin(), ' ');
+  std::string storage;
+  std::string_view norm = text;
+  if (needs_normalization(text, normal_form) || (add_prefix_space && (text.empty() || text[0] != ' '))) {
+    storage = normalize(text, normal_form);
+    if (add_prefix_space && (storage.empty() || storage[0] != ' ')) storage.insert(storage.begin(), ' ');
+    norm = storage;
+  }
   if (normalized_matcher.empty()) {
     encode_words(norm, a, out);
     return;
@@ -294,7 +299,7 @@ void Tokenizer::Impl::encode_normalized(std::string_view text, const EncodeOptio
     if (s.id >= 0)
       out.push_back(s.id);
     else
-      encode_words(std::string_view(norm).substr(s.begin, s.end - s.begin), a, out);
+      encode_words(norm.substr(s.begin, s.end - s.begin), a, out);
   }
 }
 

@@ -58,9 +58,13 @@ const char* normal_form_name(NormalForm form) {
   return "?";
 }
 
+bool needs_normalization(std::string_view utf8, NormalForm form) {
+  if (form == NormalForm::none || ascii_only(utf8)) return false;
+  return !(form == NormalForm::nfc && below_u0300(utf8));
+}
+
 std::string normalize(std::string_view utf8, NormalForm form) {
-  if (form == NormalForm::none || ascii_only(utf8)) return std::string(utf8);
-  if (form == NormalForm::nfc && below_u0300(utf8)) return std::string(utf8);
+  if (!needs_normalization(utf8, form)) return std::string(utf8);
   const icu::Normalizer2* n = instance(form);
   UErrorCode ec = U_ZERO_ERROR;
   icu::StringPiece piece(utf8.data(), static_cast<int32_t>(utf8.size()));

@@ -21,4 +21,8 @@ const char* normal_form_name(NormalForm form);
 // decompose under NFC.
 std::string normalize(std::string_view utf8, NormalForm form);
 
+// False when normalize() would return the text unchanged by the cheap checks above (no copy needed);
+// true means it may change.
+bool needs_normalization(std::string_view utf8, NormalForm form);
+
 }  // namespace cr1::model

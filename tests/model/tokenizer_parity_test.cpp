@@ -3,6 +3,9 @@
 // for a byte-level BPE with Qwen2's normalizer, split regex and added tokens.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include <nlohmann/json.hpp>
 
 #include "model/tokenizer.h"
@@ -79,6 +82,31 @@ TEST(TokenizerParity, ShardedAndTiedCheckpointsShareTheTokenizer) {
     ASSERT_TRUE(tok) << tok.error().message;
     for (const auto& c : load_cases()) EXPECT_EQ(tok->encode(c["text"].get<std::string>()), base.encode(c["text"].get<std::string>()));
   }
+}
+
+// The server encodes from several threads at once: each thread has its own word cache, and results
+// must not depend on what other threads are doing.
+TEST(TokenizerParity, ConcurrentEncodesGiveTheSameIds) {
+  auto tok = load_fixture_tokenizer();
+  auto cases = load_cases();
+  std::vector<std::string> texts;
+  std::vector<std::vector<int32_t>> expected;
+  for (const auto& c : cases) {
+    texts.push_back(c["text"]);
+    expected.push_back(c["ids"].get<std::vector<int32_t>>());
+  }
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 50; ++round)
+        for (size_t i = 0; i < texts.size(); ++i) {
+          size_t k = (i + static_cast<size_t>(t) * 7) % texts.size();
+          if (tok.encode(texts[k]) != expected[k]) ++wrong;
+        }
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 }  // namespace
