@@ -27,8 +27,10 @@ struct SamplingOptions {
 struct GenerationOptions {
   int64_t max_new_tokens = 256;
   SamplingOptions sampling;
-  std::vector<std::string> stop_strings;  // e.g. "</tool_call>", "</answer>", "<|im_end|>"; needs a DecodeFn
-  std::vector<TokenId> stop_token_ids;    // e.g. the config's eos ids
+  // e.g. "</tool_call>", "</answer>", "<|im_end|>"; needs a DecodeFn. Matched on the decoded text, so a
+  // special token only matches if the DecodeFn keeps special tokens; its id in stop_token_ids always does.
+  std::vector<std::string> stop_strings;
+  std::vector<TokenId> stop_token_ids;  // e.g. the config's eos ids
   uint64_t seed = 0;                      // the same seed, prompts and options give the same tokens
   TokenId pad_token_id = 0;               // fills the left padding (never attended to)
 };

@@ -208,5 +208,22 @@ TEST(Qwen2Layers, PackedForwardMatchesPlainAndFollowsWeightChanges) {
   EXPECT_GT(max_diff(packed2, packed), 1e-3);
 }
 
+// What the trainer relies on: with autograd on, the forward pass (no cache) builds a graph that reaches
+// every parameter, and the in-place shortcuts of inference are off.
+TEST(Qwen2Layers, GradientsReachEveryParameter) {
+  for (bool tied : {false, true}) {
+    Qwen2Model m(test::tiny_config(tied), at::TensorOptions().dtype(at::kFloat), 11);
+    for (auto& p : m.parameters()) p.set_requires_grad(true);
+    auto ids = at::tensor(std::vector<int64_t>{0, 3, 14, 15, 9}).view({1, 5});
+    auto mask = at::tensor(std::vector<int64_t>{0, 1, 1, 1, 1}).view({1, 5});
+    auto logits = m.logits(m.forward(ids, positions_from_mask(mask), make_attention_bias(mask, 5, at::kFloat), nullptr));
+    at::log_softmax(logits, -1).select(-1, 7).sum().backward();
+    for (const auto& p : m.parameters()) {
+      ASSERT_TRUE(p.grad().defined());
+      EXPECT_GT(p.grad().abs().sum().item<double>(), 0.0) << p.sizes();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace cr1::model

@@ -84,6 +84,37 @@ TEST_P(Qwen2Parity, GreedyContinuationsMatchTransformers) {
   EXPECT_EQ(checked, 5);
 }
 
+// The same on the GPU (the GPU machine's build; skipped where libtorch has no CUDA): f32 logits within
+// 1e-4 of transformers' (TF32 is off by default in libtorch), and the greedy batch identical.
+TEST_P(Qwen2Parity, CudaMatchesTransformers) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA";
+  c10::InferenceMode guard;
+  auto model = load_qwen2(test::fixture_dir(GetParam()), at::Device("cuda"), at::kFloat);
+  ASSERT_TRUE(model) << model.error().message;
+  auto f = SafetensorsFile::open(test::fixture_dir(GetParam()) / "fixtures.safetensors");
+  ASSERT_TRUE(f);
+  auto ids = fixture_tensor(*f, "input_ids").cuda();
+  auto mask = fixture_tensor(*f, "attention_mask").cuda();
+  auto expect = fixture_tensor(*f, "logits");
+  auto logits = model->logits(
+      model->forward(ids, positions_from_mask(mask), make_attention_bias(mask, ids.size(1), at::kFloat), nullptr));
+  auto real = mask.cpu().to(at::kBool).unsqueeze(-1).expand_as(expect);
+  double diff = (logits.cpu() - expect).abs().masked_select(real).max().item<double>();
+  std::cout << GetParam() << " (cuda): max |logit diff| over real tokens = " << diff << "\n";
+  EXPECT_LT(diff, 1e-4);
+  for (const auto& c : fixture_json(GetParam())["greedy"]) {
+    if (!c.contains("batch_prompt_ids")) continue;
+    GenerationOptions o;
+    o.sampling.greedy = true;
+    o.max_new_tokens = c["max_new_tokens"].get<int64_t>();
+    o.pad_token_id = c["pad_token_id"].get<TokenId>();
+    auto out = generate(*model, c["batch_prompt_ids"].get<std::vector<std::vector<TokenId>>>(), o);
+    auto expect_ids = c["output_ids"].get<std::vector<std::vector<TokenId>>>();
+    ASSERT_EQ(out.size(), expect_ids.size());
+    for (size_t i = 0; i < out.size(); ++i) EXPECT_EQ(out[i].tokens, expect_ids[i]) << i;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Fixtures, Qwen2Parity,
                          ::testing::Values("qwen2-tiny", "qwen2-tiny-tied", "qwen2-tiny-sharded"),
                          [](const auto& info) {
