@@ -42,6 +42,7 @@ Expected<LanguageModel> LanguageModel::load(const std::filesystem::path& dir, co
   if (options.num_threads > 0) at::set_num_threads(options.num_threads);
   std::optional<at::ScalarType> dtype;
   if (options.dtype) dtype = to_scalar_type(*options.dtype);
+  else if (device->is_cpu()) dtype = at::kFloat;
   auto net = load_qwen2(dir, *device, dtype);
   if (!net) return net.error();
   net->set_cpu_packing(options.cpu_onednn);

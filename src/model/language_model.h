@@ -20,7 +20,9 @@ class Qwen2Model;
 
 struct RuntimeOptions {
   std::string device = "cpu";            // "cpu", "cuda", "cuda:1"
-  std::optional<WeightDType> dtype;      // compute dtype; default: the checkpoint's torch_dtype (new models: f32)
+  // Compute dtype. Default: f32 on the CPU (half-precision matmuls are slow there, and oneDNN packing is
+  // f32), the checkpoint's torch_dtype on CUDA; new models: f32.
+  std::optional<WeightDType> dtype;
   int num_threads = 0;                   // >0: torch intra-op threads (process-wide setting)
   bool cpu_onednn = true;                // CPU f32 inference through oneDNN-packed weights (PackedLinear)
 };

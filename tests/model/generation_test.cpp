@@ -105,8 +105,10 @@ TEST(LanguageModel, SaveLoadGenerateAndLogits) {
   auto lm = LanguageModel::create(test::tiny_config(), 3);
   ASSERT_TRUE(lm);
   ASSERT_TRUE(lm->save(dir.path, {.dtype = WeightDType::bf16, .max_shard_bytes = 0}));
-  auto back = LanguageModel::load(dir.path, {.dtype = WeightDType::f32});
+  auto back = LanguageModel::load(dir.path);  // bf16 on disk, f32 on the CPU by default
   ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->network().options().dtype().toScalarType(), at::kFloat);
+  EXPECT_EQ(back->config().torch_dtype, WeightDType::bf16);
   std::vector<TokenId> tokens = {1, 2, 3, 4};
   auto l = back->logits(tokens);
   ASSERT_TRUE(l);
