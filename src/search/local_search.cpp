@@ -69,7 +69,8 @@ void LocalSearch::search(SearchContext& ctx) {
   // Stop when many batches in a row brought nothing new (a tiny space).
   while (!ctx.exhausted() && idle < 100) {
     if (need_start) {
-      if (ctx.best_count() && from_best(ctx.rng())) {
+      bool first_start = starts_ == 0 && o_.first_from_best;
+      if (ctx.best_count() && (first_start || from_best(ctx.rng()))) {
         cur = ctx.best();
         for (size_t k = 0; k < o_.kick; ++k) cur = mutate_once(cur, ctx.rng(), n, o_.cap);
       } else {

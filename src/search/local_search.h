@@ -20,6 +20,8 @@ struct LocalSearchOptions {
   size_t patience = 256;
   double restart_best = 0.5;  // chance a restart starts from the best so far...
   size_t kick = 0;            // ...after this many random edits (0: go on climbing from it)
+  // Start by climbing from the best the context already knows (e.g. after a coreset was evaluated in it).
+  bool first_from_best = false;
 };
 
 class LocalSearch final : public Tuner {

@@ -34,7 +34,14 @@ std::vector<TunerInfo> tuner_names() {
 
 Expected<std::unique_ptr<Tuner>> make_tuner(std::string_view name) {
   for (const auto& e : entries())
-    if (name == e.info.name) return e.make();
+    if (name == e.info.name) {
+      // A factory that needs data (the coreset file) throws when it is missing or bad.
+      try {
+        return e.make();
+      } catch (const std::exception& ex) {
+        return make_error(ErrorKind::invalid_input, fmt::format("method '{}': {}", name, ex.what()));
+      }
+    }
   std::string known;
   for (const auto& i : tuner_names()) known += (known.empty() ? "" : ", ") + i.name;
   return make_error(ErrorKind::invalid_input, fmt::format("unknown method '{}' (known: {})", name, known));
