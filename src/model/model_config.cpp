@@ -86,6 +86,9 @@ Expected<ModelConfig> ModelConfig::from_json(const json& j) {
   else if (*act != "silu") return unsupported(fmt::format("hidden_act '{}' (only silu)", *act));
   if (auto sw = get_opt<bool>(j, "use_sliding_window", false); !sw) return sw.error();
   else if (*sw) return unsupported("use_sliding_window true");
+  if (auto it = j.find("layer_types"); it != j.end() && it->is_array())  // transformers 5
+    for (const auto& t : *it)
+      if (t != "full_attention") return unsupported("layer_types entry " + t.dump() + " (only full_attention)");
   if (j.contains("rope_scaling") && !j["rope_scaling"].is_null())
     return unsupported("rope_scaling " + j["rope_scaling"].dump());
 

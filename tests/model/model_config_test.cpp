@@ -70,6 +70,7 @@ TEST(ModelConfig, RefusesWhatItDoesNotImplement) {
   EXPECT_NE(with("use_sliding_window", true).find("use_sliding_window"), std::string::npos);
   EXPECT_NE(with("rope_scaling", {{"type", "yarn"}, {"factor", 4}}).find("rope_scaling"), std::string::npos);
   EXPECT_NE(with("hidden_act", "gelu").find("gelu"), std::string::npos);
+  EXPECT_NE(with("layer_types", {"full_attention", "sliding_attention"}).find("sliding_attention"), std::string::npos);
   EXPECT_NE(with("num_key_value_heads", 3).find("not a multiple"), std::string::npos);
   EXPECT_NE(with("hidden_size", "big").find("wrong type"), std::string::npos);
   EXPECT_NE(with("torch_dtype", "int8").find("unknown dtype"), std::string::npos);
