@@ -84,6 +84,7 @@ std::vector<GenerationResult> generate(const Qwen2Model& model, const std::vecto
     for (size_t r = 0; r < active.size(); ++r) {
       auto& res = results[active[r]];
       res.tokens.push_back(static_cast<TokenId>(tok[r]));
+      if (options.on_token) options.on_token(static_cast<size_t>(active[r]), res.tokens.back());
       if (auto stop = stops.check(res.tokens)) {
         res.finish = stop->reason;
         res.stop = stop->stop;

@@ -32,6 +32,9 @@ struct GenerationOptions {
   std::vector<std::string> stop_strings;
   std::vector<TokenId> stop_token_ids;  // e.g. the config's eos ids
   uint64_t seed = 0;                      // the same seed, prompts and options give the same tokens
+  // Called with (prompt index, token) for every new token as soon as it is sampled, in order per
+  // prompt, e.g. to stream it; runs on the generating thread between steps.
+  std::function<void(size_t, TokenId)> on_token;
   TokenId pad_token_id = 0;               // fills the left padding (never attended to)
 };
 

@@ -28,6 +28,18 @@ TEST(Generation, BatchedEqualsOneByOne) {
   }
 }
 
+TEST(Generation, OnTokenStreamsEveryTokenInOrder) {
+  Qwen2Model m(test::tiny_config(), at::TensorOptions().dtype(at::kFloat), 24);
+  GenerationOptions o;
+  o.sampling.greedy = true;
+  o.max_new_tokens = 9;
+  o.stop_token_ids = {7};
+  std::vector<std::vector<TokenId>> streamed(3);
+  o.on_token = [&](size_t row, TokenId t) { streamed.at(row).push_back(t); };
+  auto out = generate(m, prompts(), o);
+  for (size_t i = 0; i < out.size(); ++i) EXPECT_EQ(streamed[i], out[i].tokens) << i;
+}
+
 TEST(Generation, SeededSamplingIsDeterministic) {
   Qwen2Model m(test::tiny_config(), at::TensorOptions().dtype(at::kFloat), 22);
   GenerationOptions o;
