@@ -22,9 +22,12 @@ if(NOT fmt_FOUND)
   if(NOT EXISTS "${CR1_DEPS_DIR}/include/fmt/format.h")
     message(FATAL_ERROR "fmt not found and not in ${CR1_DEPS_DIR}/include: run scripts/gpu/pack_deps.sh")
   endif()
-  add_library(fmt::fmt INTERFACE IMPORTED)
-  target_include_directories(fmt::fmt INTERFACE "${CR1_DEPS_DIR}/include")
-  target_compile_definitions(fmt::fmt INTERFACE FMT_HEADER_ONLY=1)
+  # Not IMPORTED, so the folder comes as -I, ahead of torch's -isystem include dir, which carries fmt
+  # headers of another version (torch 2.11 has fmt 12) whose compiled part we don't link.
+  add_library(cr1_deps_fmt INTERFACE)
+  target_include_directories(cr1_deps_fmt INTERFACE "${CR1_DEPS_DIR}/include")
+  target_compile_definitions(cr1_deps_fmt INTERFACE FMT_HEADER_ONLY=1)
+  add_library(fmt::fmt ALIAS cr1_deps_fmt)
 endif()
 
 find_package(CLI11 QUIET)

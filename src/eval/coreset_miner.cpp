@@ -67,7 +67,8 @@ Expected<std::vector<ir::PassSequence>> coreset_candidates(std::span<const std::
     auto log = RecordLog::read(dir);
     if (!log) return log.take_error();
     for (const auto& r : log->records()) {
-      if (!r.best_raw || r.best_raw->verified_status != "ok" || r.mismatch) continue;
+      // A sequence that does not beat -Oz on the program it was found for rarely does elsewhere.
+      if (!r.best_raw || r.best_raw->verified_status != "ok" || r.mismatch || r.over_oz_raw <= 0) continue;
       auto seq = ir::parse_sequence(r.best_raw->pipeline);
       if (!seq || seq->empty() || !seen.insert(seq->pipeline()).second) continue;
       out.push_back(std::move(*seq));

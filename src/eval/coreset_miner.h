@@ -32,7 +32,8 @@ struct CoresetMineResult {
   double oracle_mean_gain = 0;
 };
 
-// Distinct best sequences (raw, verified ok) of the runs in `run_dirs`, in record order.
+// Distinct best sequences (raw, verified ok, beating -Oz on their own program) of the runs in `run_dirs`,
+// in record order.
 Expected<std::vector<ir::PassSequence>> coreset_candidates(std::span<const std::filesystem::path> run_dirs);
 
 // Evaluates `candidates` on `programs` (resuming from OUT.matrix.jsonl), selects, and writes `out`.

@@ -2,7 +2,9 @@
 
 #include <set>
 
+#include <ATen/core/grad_mode.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "model/safetensors_checkpoint.h"
 

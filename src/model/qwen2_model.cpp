@@ -1,5 +1,6 @@
 #include "model/qwen2_model.h"
 
+#include <ATen/core/grad_mode.h>
 #include <limits>
 
 #include <ATen/CPUGeneratorImpl.h>

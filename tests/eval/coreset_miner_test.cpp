@@ -31,7 +31,9 @@ TEST(CoresetMiner, CandidatesAreDistinctVerifiedBests) {
   auto d = test::fake_run("p4", "s", "ga", 1, 100, 70);
   d.best_raw->pipeline = "function(sroa<modify-cfg>)";
   d.best_raw->verified_status = "crashed";  // not verified: not a candidate
-  for (const auto& r : {a, b, c, d}) ASSERT_TRUE(log->append(r).ok());
+  auto e = test::fake_run("p5", "s", "ga", 1, 100, 110);  // loses to -Oz on its own program
+  e.best_raw->pipeline = "function(instcombine<no-verify-fixpoint>)";
+  for (const auto& r : {a, b, c, d, e}) ASSERT_TRUE(log->append(r).ok());
   std::vector<std::filesystem::path> runs = {dir.path / "run"};
   auto cands = coreset_candidates(runs);
   ASSERT_TRUE(cands.ok()) << cands.error().message;

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <ATen/core/grad_mode.h>
 #include <c10/core/InferenceMode.h>
 
 #include "model/packed_linear.h"
