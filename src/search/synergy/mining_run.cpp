@@ -75,7 +75,9 @@ std::unordered_map<std::string, json> read_log(const fs::path& path) {
     if (line.empty()) continue;
     json j = json::parse(line, nullptr, false);
     if (j.is_discarded() || !j.is_object() || !j.contains("uri")) continue;
-    out[j["uri"].get<std::string>()] = std::move(j);
+    if (!j["uri"].is_string()) continue;
+    std::string uri = j["uri"].get<std::string>();  // before j is moved from
+    out[uri] = std::move(j);
   }
   return out;
 }

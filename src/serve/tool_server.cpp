@@ -1,0 +1,174 @@
+#include "serve/tool_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <filesystem>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+
+#include <fmt/format.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+namespace cr1::serve {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kJson = "application/json";
+
+void reply(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_content(body.dump(), kJson);
+}
+
+json error_json(std::string message) { return {{"status", "error"}, {"error", std::move(message)}}; }
+
+bool known_tool(std::string_view name) {
+  for (const auto& s : agent::Toolbox::schemas())
+    if (s["function"]["name"] == name) return true;
+  return false;
+}
+
+// Debian's compiled cpp-httplib listens with a backlog of 5: a burst of
+// clients (an RL trainer's episodes) overflows it, and connections stall or
+// break. listen() again on the bound socket raises the backlog (Linux).
+void raise_listen_backlog(int port) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
+    int fd = -1;
+    try {
+      fd = std::stoi(e.path().filename().string());
+    } catch (...) {
+      continue;
+    }
+    int listening = 0;
+    socklen_t len = sizeof(listening);
+    if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
+    sockaddr_storage addr{};
+    socklen_t alen = sizeof(addr);
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &alen) != 0) continue;
+    int bound = addr.ss_family == AF_INET    ? ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port)
+                : addr.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port)
+                                             : -1;
+    if (bound == port) ::listen(fd, SOMAXCONN);
+  }
+}
+
+}  // namespace
+
+struct ToolServer::Counters {
+  std::atomic<uint64_t> requests{0};
+  std::mutex join_mu, done_mu;
+  std::condition_variable done_cv;
+  bool done = false;  // the listening thread has returned
+};
+
+ToolServer::ToolServer(agent::Toolbox& toolbox, ToolServerOptions options)
+    : toolbox_(toolbox), o_(std::move(options)), server_(std::make_unique<httplib::Server>()),
+      counters_(std::make_unique<Counters>()) {
+  add_routes();
+}
+
+ToolServer::~ToolServer() { stop(); }
+
+uint64_t ToolServer::requests() const { return counters_->requests.load(); }
+
+void ToolServer::add_routes() {
+  auto& s = *server_;
+  int threads = std::max(1, o_.threads);
+  s.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  s.set_payload_max_length(o_.max_body_bytes);
+  // httplib's default adds SO_REUSEPORT, which lets a second server bind a
+  // port in use and silently share it: a busy port must be an error.
+  s.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+
+  s.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
+    ++counters_->requests;
+    reply(res, 200, {{"status", "ok"}});
+  });
+  s.Get("/tools", [this](const httplib::Request&, httplib::Response& res) {
+    ++counters_->requests;
+    reply(res, 200, agent::Toolbox::schemas());
+  });
+  s.Post(R"(/tools/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+    ++counters_->requests;
+    std::string name = req.matches[1];
+    if (!known_tool(name)) {
+      reply(res, 404, error_json(fmt::format("unknown tool '{}' (GET /tools lists them)", name)));
+      return;
+    }
+    json args = json::parse(req.body, nullptr, false);
+    if (args.is_discarded()) {
+      reply(res, 400, error_json(fmt::format("{}: request body is not valid JSON (expected the arguments object)", name)));
+      return;
+    }
+    reply(res, 200, toolbox_.call(name, args));
+  });
+  s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    // Only fills in bodies the handlers left empty (unmatched paths, oversized bodies, ...).
+    if (!res.body.empty()) return;
+    reply(res, res.status, error_json(fmt::format("{} {}: HTTP {}", req.method, req.path, res.status)));
+  });
+  s.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+    std::string what = "unknown exception";
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    reply(res, 500, error_json(fmt::format("{} {}: internal error: {}", req.method, req.path, what)));
+  });
+}
+
+Expected<int> ToolServer::start() {
+  if (thread_.joinable()) return port_;
+  int port = o_.port == 0 ? server_->bind_to_any_port(o_.host) : (server_->bind_to_port(o_.host, o_.port) ? o_.port : -1);
+  if (port < 0)
+    return make_error(ErrorKind::io, fmt::format("cannot listen on {}:{} (in use, or not an address of this host)",
+                                                 o_.host, o_.port));
+  port_ = port;
+  raise_listen_backlog(port_);
+  thread_ = std::thread([this] {
+    server_->listen_after_bind();
+    {
+      std::lock_guard lock(counters_->done_mu);
+      counters_->done = true;
+    }
+    counters_->done_cv.notify_all();
+  });
+  // httplib's stop() does nothing until the accept loop runs: wait for it, so
+  // that a stop right after start() is not lost.
+  for (;;) {
+    if (server_->is_running()) break;
+    std::lock_guard lock(counters_->done_mu);
+    if (counters_->done) return make_error(ErrorKind::io, fmt::format("{}:{}: the server stopped at once", o_.host, port_));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return port_;
+}
+
+void ToolServer::stop() {
+  server_->stop();
+  std::lock_guard lock(counters_->join_mu);
+  if (thread_.joinable()) thread_.join();
+}
+
+void ToolServer::wait() {
+  if (port_ < 0) return;  // never started
+  std::unique_lock lock(counters_->done_mu);
+  counters_->done_cv.wait(lock, [this] { return counters_->done; });
+}
+
+}  // namespace cr1::serve
