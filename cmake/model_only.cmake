@@ -17,13 +17,18 @@ if(NOT nlohmann_json_FOUND)
   add_library(nlohmann_json::nlohmann_json INTERFACE IMPORTED)
   target_include_directories(nlohmann_json::nlohmann_json INTERFACE "${CR1_DEPS_DIR}/include")
 endif()
-find_package(fmt QUIET)
+# The carried fmt wins over any installed one: pip's torch brings fmt 12 headers (and a CMake package
+# for them) whose compiled part we don't link, so a found fmt can leave fmt v12 symbols undefined.
+if(EXISTS "${CR1_DEPS_DIR}/include/fmt/format.h")
+  set(fmt_FOUND FALSE)
+else()
+  find_package(fmt QUIET)
+endif()
 if(NOT fmt_FOUND)
   if(NOT EXISTS "${CR1_DEPS_DIR}/include/fmt/format.h")
     message(FATAL_ERROR "fmt not found and not in ${CR1_DEPS_DIR}/include: run scripts/gpu/pack_deps.sh")
   endif()
-  # Not IMPORTED, so the folder comes as -I, ahead of torch's -isystem include dir, which carries fmt
-  # headers of another version (torch 2.11 has fmt 12) whose compiled part we don't link.
+  # Not IMPORTED, so the folder comes as -I, ahead of torch's -isystem include dir, and header-only.
   add_library(cr1_deps_fmt INTERFACE)
   target_include_directories(cr1_deps_fmt INTERFACE "${CR1_DEPS_DIR}/include")
   target_compile_definitions(cr1_deps_fmt INTERFACE FMT_HEADER_ONLY=1)

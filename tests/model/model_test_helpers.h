@@ -2,6 +2,8 @@
 // configuration (CR1_MODEL_ONLY, the GPU machine).
 #pragma once
 
+#include <ftw.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <filesystem>
@@ -21,9 +23,11 @@ struct ScratchDir {
     std::string tmpl = (std::filesystem::temp_directory_path() / "cr1-model-test-XXXXXX").string();
     path = ::mkdtemp(tmpl.data());
   }
+  // Not std::filesystem::remove_all: linked with pip's torch 2.11 (GPU machine) it calls through a null
+  // pointer (torch's libraries carry their own copy of parts of libstdc++). nftw is plain libc.
   ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
+    ::nftw(path.c_str(), [](const char* p, const struct stat*, int, struct FTW*) { return ::remove(p); }, 16,
+           FTW_DEPTH | FTW_PHYS);
   }
 };
 
