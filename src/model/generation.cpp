@@ -1,5 +1,7 @@
 #include "model/generation.h"
 
+#include <functional>
+#include <optional>
 #include <stdexcept>
 
 #include <c10/core/InferenceMode.h>
@@ -10,43 +12,66 @@
 
 namespace cr1::model {
 
-std::vector<GenerationResult> generate(const Qwen2Model& model, const std::vector<std::vector<TokenId>>& prompts,
-                                       const GenerationOptions& options, const DecodeFn& decode) {
-  const auto& config = model.config();
-  if (prompts.empty()) return {};
-  size_t longest = 0;
-  for (size_t i = 0; i < prompts.size(); ++i) {
-    if (prompts[i].empty()) throw std::invalid_argument(fmt::format("prompt {} is empty", i));
-    for (TokenId t : prompts[i])
-      if (t < 0 || t >= config.vocab_size)
-        throw std::invalid_argument(fmt::format("prompt {}: token id {} outside the vocabulary (0..{})", i, t,
-                                                config.vocab_size - 1));
-    longest = std::max(longest, prompts[i].size());
-  }
-  if (!options.stop_strings.empty() && !decode)
-    throw std::invalid_argument("stop strings need a decode function");
-  const int64_t B = static_cast<int64_t>(prompts.size()), P = static_cast<int64_t>(longest);
-  const int64_t max_new = std::max<int64_t>(0, options.max_new_tokens);
+namespace {
+
+// Picks the next token of every active row from its (n, V) f32 logits: (n) int64 on the model's device.
+// `active` maps batch rows to result indices (the sampler's per-row state is kept by result index).
+using RowSampler = std::function<at::Tensor(at::Tensor logits, const at::Tensor& seen, const std::vector<int64_t>& active)>;
+
+void check_prompt(const ModelConfig& config, size_t i, const std::vector<TokenId>& prompt, const GenerationOptions& o,
+                  const DecodeFn& decode) {
+  if (prompt.empty()) throw std::invalid_argument(fmt::format("prompt {} is empty", i));
+  for (TokenId t : prompt)
+    if (t < 0 || t >= config.vocab_size)
+      throw std::invalid_argument(
+          fmt::format("prompt {}: token id {} outside the vocabulary (0..{})", i, t, config.vocab_size - 1));
+  if (!o.stop_strings.empty() && !decode) throw std::invalid_argument("stop strings need a decode function");
+  const int64_t P = static_cast<int64_t>(prompt.size()), max_new = std::max<int64_t>(0, o.max_new_tokens);
   if (P + max_new > config.max_position_embeddings)
     throw std::invalid_argument(fmt::format("prompt of {} tokens + {} new tokens exceeds max_position_embeddings {}",
                                             P, max_new, config.max_position_embeddings));
+}
+
+// The generation loop shared by both entry points: row i has options *row_options[i]; only the
+// sampler differs (one generator for the batch, or one per row).
+std::vector<GenerationResult> run_generation(const Qwen2Model& model, const std::vector<std::vector<TokenId>>& prompts,
+                                             const std::vector<const GenerationOptions*>& row_options,
+                                             const DecodeFn& decode, const RowSampler& sample) {
+  const auto& config = model.config();
+  if (prompts.empty()) return {};
+  for (size_t i = 0; i < prompts.size(); ++i) check_prompt(config, i, prompts[i], *row_options[i], decode);
   std::vector<GenerationResult> results(prompts.size());
-  if (max_new == 0) return results;
+  // Rows that want no tokens take no part in the batch.
+  std::vector<int64_t> rows;  // batch row -> result index
+  std::vector<int64_t> row_max;  // per result index
+  int64_t max_new = 0;
+  size_t longest = 0;
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    row_max.push_back(std::max<int64_t>(0, row_options[i]->max_new_tokens));
+    if (row_max.back() == 0) continue;
+    rows.push_back(static_cast<int64_t>(i));
+    max_new = std::max(max_new, row_max.back());
+    longest = std::max(longest, prompts[i].size());
+  }
+  if (rows.empty()) return results;
 
   c10::InferenceMode inference;
   const auto device = model.options().device();
   const auto dtype = model.options().dtype().toScalarType();
   auto long_cpu = at::TensorOptions().dtype(at::kLong);
+  const int64_t B = static_cast<int64_t>(rows.size()), P = static_cast<int64_t>(longest);
 
   // Left padding: row b's tokens end at column P - 1; every generated position is a real token.
-  std::vector<int64_t> flat_ids(B * P, options.pad_token_id), flat_mask(B * (P + max_new), 1);
+  std::vector<int64_t> flat_ids(B * P, row_options[0]->pad_token_id), flat_mask(B * (P + max_new), 1);
   std::vector<int64_t> next_pos(B);
+  bool any_penalty = false;
   for (int64_t b = 0; b < B; ++b) {
-    const auto& p = prompts[b];
+    const auto& p = prompts[rows[b]];
     const int64_t pad = P - static_cast<int64_t>(p.size());
     std::copy(p.begin(), p.end(), flat_ids.begin() + b * P + pad);
     std::fill_n(flat_mask.begin() + b * (P + max_new), pad, 0);
     next_pos[b] = static_cast<int64_t>(p.size());
+    any_penalty = any_penalty || row_options[rows[b]]->sampling.repetition_penalty != 1.0;
   }
   auto ids = at::tensor(flat_ids, long_cpu).view({B, P});
   auto mask = at::tensor(flat_mask, long_cpu).view({B, P + max_new});
@@ -56,11 +81,11 @@ std::vector<GenerationResult> generate(const Qwen2Model& model, const std::vecto
 
   // Tokens present so far, for the repetition penalty (padding excluded).
   at::Tensor seen;
-  if (options.sampling.repetition_penalty != 1.0) {
+  if (any_penalty) {
     auto seen_cpu = at::zeros({B, config.vocab_size}, at::TensorOptions().dtype(at::kBool));
     auto acc = seen_cpu.accessor<bool, 2>();
     for (int64_t b = 0; b < B; ++b)
-      for (TokenId t : prompts[b]) acc[b][t] = true;
+      for (TokenId t : prompts[rows[b]]) acc[b][t] = true;
     seen = seen_cpu.to(device);
   }
 
@@ -71,35 +96,36 @@ std::vector<GenerationResult> generate(const Qwen2Model& model, const std::vecto
   auto decode_bias = make_attention_bias(mask, 1, dtype);  // (B, 1, 1, P + max_new)
   auto positions = at::tensor(next_pos, long_cpu).to(device);
 
-  StopCriteria stops(options.stop_strings, options.stop_token_ids, decode);
-  at::Generator generator = make_seeded_generator(device, options.seed);
-  std::vector<int64_t> active(B);  // batch row -> result index
-  for (int64_t b = 0; b < B; ++b) active[b] = b;
+  std::vector<StopCriteria> stops;
+  stops.reserve(prompts.size());
+  for (const auto* o : row_options) stops.emplace_back(o->stop_strings, o->stop_token_ids, decode);
+  std::vector<int64_t>& active = rows;
 
   for (int64_t step = 0; step < max_new; ++step) {
-    auto tokens = sample_tokens(logits, seen, options.sampling, generator);  // (B_active)
+    auto tokens = sample(logits, seen, active);  // (B_active)
     auto tokens_cpu = tokens.to(at::kCPU);
     const int64_t* tok = tokens_cpu.data_ptr<int64_t>();
     std::vector<int64_t> keep;
     for (size_t r = 0; r < active.size(); ++r) {
-      auto& res = results[active[r]];
+      const auto i = active[r];
+      auto& res = results[i];
       res.tokens.push_back(static_cast<TokenId>(tok[r]));
-      if (options.on_token) options.on_token(static_cast<size_t>(active[r]), res.tokens.back());
-      if (auto stop = stops.check(res.tokens)) {
+      if (row_options[i]->on_token) row_options[i]->on_token(static_cast<size_t>(i), res.tokens.back());
+      if (auto stop = stops[i].check(res.tokens)) {
         res.finish = stop->reason;
         res.stop = stop->stop;
-      } else {
+      } else if (static_cast<int64_t>(res.tokens.size()) < row_max[i]) {
         keep.push_back(static_cast<int64_t>(r));
       }
     }
-    if (keep.empty() || step + 1 == max_new) break;
+    if (keep.empty()) break;
     if (keep.size() != active.size()) {  // drop finished rows from everything that has a batch dimension
-      auto rows = at::tensor(keep, long_cpu).to(device);
-      cache.select_rows(rows);
-      decode_bias = decode_bias.index_select(0, rows);
-      positions = positions.index_select(0, rows);
-      tokens = tokens.index_select(0, rows);
-      if (seen.defined()) seen = seen.index_select(0, rows);
+      auto keep_rows = at::tensor(keep, long_cpu).to(device);
+      cache.select_rows(keep_rows);
+      decode_bias = decode_bias.index_select(0, keep_rows);
+      positions = positions.index_select(0, keep_rows);
+      tokens = tokens.index_select(0, keep_rows);
+      if (seen.defined()) seen = seen.index_select(0, keep_rows);
       std::vector<int64_t> next_active;
       for (int64_t r : keep) next_active.push_back(active[r]);
       active = std::move(next_active);
@@ -112,6 +138,78 @@ std::vector<GenerationResult> generate(const Qwen2Model& model, const std::vecto
     logits = model.logits(hidden.select(1, 0)).to(at::kFloat);
   }
   return results;
+}
+
+bool same_sampling(const SamplingOptions& a, const SamplingOptions& b) {
+  return a.greedy == b.greedy && a.temperature == b.temperature && a.top_k == b.top_k && a.top_p == b.top_p &&
+         a.repetition_penalty == b.repetition_penalty;
+}
+
+}  // namespace
+
+std::vector<GenerationResult> generate(const Qwen2Model& model, const std::vector<std::vector<TokenId>>& prompts,
+                                       const GenerationOptions& options, const DecodeFn& decode) {
+  std::vector<const GenerationOptions*> row_options(prompts.size(), &options);
+  std::optional<at::Generator> generator;  // made only when there is something to sample
+  return run_generation(model, prompts, row_options, decode,
+                        [&](at::Tensor logits, const at::Tensor& seen, const std::vector<int64_t>&) {
+                          if (!generator) generator = make_seeded_generator(model.options().device(), options.seed);
+                          return sample_tokens(std::move(logits), seen, options.sampling, *generator);
+                        });
+}
+
+std::vector<GenerationResult> generate_rows(const Qwen2Model& model, const std::vector<std::vector<TokenId>>& prompts,
+                                            const std::vector<GenerationOptions>& options, const DecodeFn& decode) {
+  if (options.size() != prompts.size())
+    throw std::invalid_argument(fmt::format("{} prompts but {} options", prompts.size(), options.size()));
+  std::vector<const GenerationOptions*> row_options;
+  for (const auto& o : options) row_options.push_back(&o);
+  const auto device = model.options().device();
+  std::vector<std::optional<at::Generator>> generators(prompts.size());  // by result index, made on first draw
+  auto long_device = at::TensorOptions().dtype(at::kLong).device(device);
+  return run_generation(
+      model, prompts, row_options, decode, [&](at::Tensor logits, const at::Tensor& seen, const std::vector<int64_t>& active) {
+        const int64_t n = static_cast<int64_t>(active.size());
+        // Rows with the same settings go through the chain together (every step is row-wise, so a row's
+        // result is what it would be alone); each sampled row then draws from its own generator.
+        std::vector<bool> done(active.size(), false);
+        at::Tensor out = at::empty({n}, long_device);
+        for (size_t r0 = 0; r0 < active.size(); ++r0) {
+          if (done[r0]) continue;
+          const auto& s = options[active[r0]].sampling;
+          std::vector<int64_t> group;
+          for (size_t r = r0; r < active.size(); ++r)
+            if (!done[r] && same_sampling(options[active[r]].sampling, s)) {
+              group.push_back(static_cast<int64_t>(r));
+              done[r] = true;
+            }
+          const bool whole = static_cast<int64_t>(group.size()) == n;
+          auto index = at::tensor(group, at::TensorOptions().dtype(at::kLong)).to(device);
+          at::Tensor l = whole ? logits : logits.index_select(0, index);
+          at::Tensor seen_rows = seen.defined() ? (whole ? seen : seen.index_select(0, index)) : at::Tensor();
+          at::Tensor picked;
+          if (s.greedy || s.temperature <= 0) {
+            at::Generator unused;
+            picked = sample_tokens(l, seen_rows, s, unused);
+          } else {
+            if (seen_rows.defined()) apply_repetition_penalty(l, seen_rows, s.repetition_penalty);
+            apply_temperature(l, s.temperature);
+            apply_top_k(l, s.top_k);
+            apply_top_p(l, s.top_p);
+            auto probs = l.softmax(-1);
+            std::vector<at::Tensor> draws;
+            for (size_t k = 0; k < group.size(); ++k) {
+              const auto i = active[group[k]];
+              if (!generators[i]) generators[i] = make_seeded_generator(device, options[i].seed);
+              draws.push_back(at::multinomial(probs.narrow(0, static_cast<int64_t>(k), 1), 1, false, *generators[i]).view({1}));
+            }
+            picked = at::cat(draws);
+          }
+          if (whole) return picked;
+          out.index_copy_(0, index, picked);
+        }
+        return out;
+      });
 }
 
 }  // namespace cr1::model

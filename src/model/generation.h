@@ -16,4 +16,11 @@ namespace cr1::model {
 std::vector<GenerationResult> generate(const Qwen2Model& model, const std::vector<std::vector<TokenId>>& prompts,
                                        const GenerationOptions& options, const DecodeFn& decode = {});
 
+// Each prompt with its own options (sampling, seed, limits, stops; on_token gets the prompt's index).
+// A row's sampler draws from its own generator seeded with its own seed, so a row's tokens are what it
+// would get alone, whatever else shares the batch (up to the rounding of batched kernels); one row
+// gives exactly what generate() gives. pad_token_id comes from options[0]. Same errors as generate().
+std::vector<GenerationResult> generate_rows(const Qwen2Model& model, const std::vector<std::vector<TokenId>>& prompts,
+                                            const std::vector<GenerationOptions>& options, const DecodeFn& decode = {});
+
 }  // namespace cr1::model

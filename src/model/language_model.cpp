@@ -82,6 +82,18 @@ Expected<std::vector<GenerationResult>> LanguageModel::generate(const std::vecto
   }
 }
 
+Expected<std::vector<GenerationResult>> LanguageModel::generate_rows(const std::vector<std::vector<TokenId>>& prompts,
+                                                                     const std::vector<GenerationOptions>& options,
+                                                                     const DecodeFn& decode) const {
+  try {
+    return model::generate_rows(*net_, prompts, options, decode);
+  } catch (const std::invalid_argument& e) {
+    return make_error(ErrorKind::invalid_input, std::string("generate: ") + e.what());
+  } catch (const c10::Error& e) {
+    return torch_error("generate", e);
+  }
+}
+
 Expected<std::vector<float>> LanguageModel::logits(std::span<const TokenId> tokens) const {
   if (tokens.empty()) return make_error(ErrorKind::invalid_input, "logits: empty token sequence");
   const int64_t T = static_cast<int64_t>(tokens.size());

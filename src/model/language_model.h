@@ -48,6 +48,12 @@ class LanguageModel {
   Expected<std::vector<GenerationResult>> generate(const std::vector<std::vector<TokenId>>& prompts,
                                                    const GenerationOptions& options,
                                                    const DecodeFn& decode = {}) const;
+  // Each prompt with its own options (seed, sampling, limits, stops): a row's tokens do not depend on
+  // the other rows of the batch (model/generation.h, generate_rows). What model/batched_generator.h
+  // uses to merge independent requests into one batch.
+  Expected<std::vector<GenerationResult>> generate_rows(const std::vector<std::vector<TokenId>>& prompts,
+                                                        const std::vector<GenerationOptions>& options,
+                                                        const DecodeFn& decode = {}) const;
 
   // Next-token logits at every position of one sequence: tokens.size() rows of vocab_size floats.
   Expected<std::vector<float>> logits(std::span<const TokenId> tokens) const;
