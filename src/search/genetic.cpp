@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "search/individual.h"
 #include "search/registry.h"
 
 namespace cr1::search {
@@ -15,17 +16,6 @@ const TunerRegistration kRegistration{
     {"ga", "genetic algorithm: tournament selection, one-point crossover, per-gene mutation, elitism", 40},
     [] { return std::make_unique<GeneticSearch>(); }};
 
-constexpr uint64_t kWorst = std::numeric_limits<uint64_t>::max();
-
-struct Individual {
-  Genome genome;
-  uint64_t fitness = kWorst;
-};
-
-// Lower count first; at equal count the shorter genome.
-bool fitter(const Individual& a, const Individual& b) {
-  return a.fitness < b.fitness || (a.fitness == b.fitness && a.genome.size() < b.genome.size());
-}
 }  // namespace
 
 Genome one_point_crossover(const Genome& a, const Genome& b, std::mt19937_64& rng, size_t cap) {
@@ -88,11 +78,7 @@ void GeneticSearch::search(SearchContext& ctx) {
     return g;
   };
   auto evaluate = [&](std::vector<Individual>& inds) {
-    std::vector<Genome> batch;
-    batch.reserve(inds.size());
-    for (auto& ind : inds) batch.push_back(ind.genome);
-    auto counts = ctx.evaluate(batch);
-    for (size_t i = 0; i < inds.size(); ++i) inds[i].fitness = counts[i] ? *counts[i] : kWorst;
+    evaluate_population(ctx, inds);
     ++generations_;
   };
 
@@ -129,7 +115,7 @@ void GeneticSearch::search(SearchContext& ctx) {
         if (do_cross(ctx.rng())) child = one_point_crossover(a.genome, tournament().genome, ctx.rng(), o_.cap);
         return mutate_genes(child, o_.mutation, ctx.rng(), n, o_.cap);
       });
-      children.push_back({std::move(g), kWorst});
+      children.push_back({std::move(g), kUnfit});
     }
     size_t before = ctx.evaluations();
     evaluate(children);

@@ -8,22 +8,13 @@
 
 #include <fmt/format.h>
 
+#include "search/individual.h"
 #include "search/registry.h"
 
 namespace cr1::search::synergy {
 
 namespace {
 
-constexpr uint64_t kWorst = std::numeric_limits<uint64_t>::max();
-
-struct Individual {
-  Genome genome;
-  uint64_t fitness = kWorst;
-};
-
-bool fitter(const Individual& a, const Individual& b) {
-  return a.fitness < b.fitness || (a.fitness == b.fitness && a.genome.size() < b.genome.size());
-}
 
 // As a registered method, FBPS spends the whole budget it is given (equal
 // budgets against GA and RIO), on the shipped graph.
@@ -140,10 +131,7 @@ void FbpsSearch::search(SearchContext& ctx) {
     return g;
   };
   auto evaluate = [&](std::vector<Individual>& inds) {
-    std::vector<Genome> batch;
-    for (auto& ind : inds) batch.push_back(ind.genome);
-    auto counts = ctx.evaluate(batch);
-    for (size_t i = 0; i < inds.size(); ++i) inds[i].fitness = counts[i] ? *counts[i] : kWorst;
+    evaluate_population(ctx, inds);
     ++generations_;
   };
 
@@ -177,7 +165,7 @@ void FbpsSearch::search(SearchContext& ctx) {
         }
         return child;
       });
-      children.push_back({std::move(g), kWorst});
+      children.push_back({std::move(g), kUnfit});
     }
     size_t before = ctx.evaluations();
     evaluate(children);
