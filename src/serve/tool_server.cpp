@@ -1,11 +1,5 @@
 #include "serve/tool_server.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
-#include <filesystem>
-
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -15,6 +9,8 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+
+#include "serve/http_listen.h"
 
 namespace cr1::serve {
 
@@ -35,31 +31,6 @@ bool known_tool(std::string_view name) {
   for (const auto& s : agent::Toolbox::schemas())
     if (s["function"]["name"] == name) return true;
   return false;
-}
-
-// Debian's compiled cpp-httplib listens with a backlog of 5: a burst of
-// clients (an RL trainer's episodes) overflows it, and connections stall or
-// break. listen() again on the bound socket raises the backlog (Linux).
-void raise_listen_backlog(int port) {
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
-    int fd = -1;
-    try {
-      fd = std::stoi(e.path().filename().string());
-    } catch (...) {
-      continue;
-    }
-    int listening = 0;
-    socklen_t len = sizeof(listening);
-    if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
-    sockaddr_storage addr{};
-    socklen_t alen = sizeof(addr);
-    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &alen) != 0) continue;
-    int bound = addr.ss_family == AF_INET    ? ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port)
-                : addr.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port)
-                                             : -1;
-    if (bound == port) ::listen(fd, SOMAXCONN);
-  }
 }
 
 }  // namespace
@@ -86,12 +57,7 @@ void ToolServer::add_routes() {
   int threads = std::max(1, o_.threads);
   s.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   s.set_payload_max_length(o_.max_body_bytes);
-  // httplib's default adds SO_REUSEPORT, which lets a second server bind a
-  // port in use and silently share it: a busy port must be an error.
-  s.set_socket_options([](socket_t sock) {
-    int yes = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  });
+  refuse_port_sharing(s);
 
   s.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
     ++counters_->requests;
