@@ -61,6 +61,19 @@ void verify_answer(EpisodeRecord& r, const std::optional<ir::PassSequence>& answ
 
 }  // namespace
 
+Status use_exact_token_counts(EpisodeOptions& options, const Policy& policy, const std::filesystem::path& tokenizer_json) {
+  if (auto own = policy.exact_token_counter()) {
+    options.count_tokens = std::move(own);
+    options.exact_token_counts = true;
+  } else if (!tokenizer_json.empty()) {
+    auto c = tokenizer_token_counter(tokenizer_json);
+    if (!c) return c.take_error();
+    options.count_tokens = std::move(*c);
+    options.exact_token_counts = true;
+  }
+  return ok_status();
+}
+
 EpisodeRecord run_episode(const ProgramInfo& program, Policy& policy, const ToolSet& tools, env::Session& verifier,
                           const EpisodeOptions& o) {
   auto t0 = Clock::now();
@@ -70,6 +83,7 @@ EpisodeRecord run_episode(const ProgramInfo& program, Policy& policy, const Tool
   r.filename = program.filename;
   r.policy = policy.name();
   r.tools = tools.schemas;
+  r.exact_token_counts = o.exact_token_counts;
   r.messages = initial_messages(program, o.prompt);
   r.prompt_tokens = count(render_chatml(r.messages, tools.schemas, true));
 

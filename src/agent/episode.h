@@ -4,6 +4,7 @@
 // episode, as configured. The record is one JSONL line (episode_record.h).
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <string>
@@ -47,7 +48,13 @@ struct EpisodeOptions {
   RewardOptions reward;
   PromptOptions prompt;
   TokenCounter count_tokens = approximate_token_counter();
+  bool exact_token_counts = false;  // count_tokens is a tokenizer (recorded as tokens.exact)
 };
+
+// Counts with the policy's own tokenizer (the built-in model), else the tokenizer.json at
+// `tokenizer_json` when given, else leaves the estimate.
+Status use_exact_token_counts(EpisodeOptions& options, const Policy& policy,
+                              const std::filesystem::path& tokenizer_json = {});
 
 // `verifier` is a session on the same program (its -Oz count and a fresh worker for the answer).
 // Never throws on anything a policy or a tool returns.

@@ -77,7 +77,7 @@ void to_json(nlohmann::json& j, const EpisodeRecord& r) {
        {"over_oz", r.over_oz},
        {"format", r.format},
        {"reward", r.reward},
-       {"tokens", {{"prompt", r.prompt_tokens}, {"response", r.response_tokens}, {"tool", r.tool_tokens}}},
+       {"tokens", {{"prompt", r.prompt_tokens}, {"response", r.response_tokens}, {"tool", r.tool_tokens}, {"exact", r.exact_token_counts}}},
        {"seconds", {{"total", r.seconds}, {"policy", r.policy_seconds}, {"tools", r.tool_seconds}, {"verify", r.verify_seconds}}}};
   if (!r.policy_error.empty()) j["policy_error"] = r.policy_error;
 }

@@ -58,6 +58,7 @@ struct EpisodeRecord {
   Reward reward;
 
   size_t prompt_tokens = 0, response_tokens = 0, tool_tokens = 0;
+  bool exact_token_counts = false;  // counted by a tokenizer, not estimated
   double seconds = 0, policy_seconds = 0, tool_seconds = 0, verify_seconds = 0;
 };
 

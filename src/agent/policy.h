@@ -1,11 +1,10 @@
 // A policy writes the assistant's next turn. Every policy sits behind this one interface: the
-// scripted decision tree and nearest neighbours (scripted_policy.h), an OpenAI-compatible HTTP
-// endpoint (openai_policy.h), and the built-in model (an adapter over src/model/, to come).
+// scripted decision tree and nearest neighbours (decision_tree_policy.h), an OpenAI-compatible HTTP
+// endpoint (openai_policy.h), and the built-in model (model_policy.h).
 //
-// Seam for the built-in model: act() is called concurrently, one call per running episode (the
-// batch runner keeps many episodes in flight), so a model adapter batches the calls that arrive
-// together into one generation step, the way a serving queue does; it renders state.messages with
-// render_chatml(…, state.tools, true) and stops at "<|im_end|>".
+// act() is called concurrently, one call per running episode (the batch runner keeps many episodes in
+// flight), so the model adapter batches the calls that arrive together into one generation step, the
+// way a serving queue does.
 #pragma once
 
 #include <memory>
@@ -18,6 +17,7 @@
 #include "agent/chat.h"
 #include "agent/prompt.h"
 #include "agent/protocol.h"
+#include "agent/token_counter.h"
 #include "util/expected.h"
 
 namespace cr1::agent {
@@ -51,6 +51,9 @@ class Policy {
   virtual std::string name() const = 0;
   // Thread-safe. An error (e.g. the endpoint is down) ends the episode with end reason policy_error.
   virtual Expected<PolicyReply> act(const EpisodeState& state) = 0;
+  // The counter of the policy's own tokenizer, when it has one (the built-in model): the episode's
+  // prompt and tool tokens are then counted exactly. Empty = none.
+  virtual TokenCounter exact_token_counter() const { return {}; }
 };
 
 }  // namespace cr1::agent

@@ -7,7 +7,7 @@
 
 namespace cr1::agent {
 
-std::vector<std::string> policy_names() { return {"decision-tree", "multi-candidate", "knn", "openai"}; }
+std::vector<std::string> policy_names() { return {"decision-tree", "multi-candidate", "knn", "openai", "model"}; }
 
 Expected<std::shared_ptr<SequenceBook>> load_book(const PolicySpec& spec) {
   auto book = std::make_shared<SequenceBook>();
@@ -39,6 +39,11 @@ Expected<std::unique_ptr<Policy>> make_policy(const PolicySpec& spec) {
       return make_error(ErrorKind::invalid_input, "policy openai needs --base-url (e.g. http://127.0.0.1:8000/v1)");
     if (spec.openai.model.empty()) return make_error(ErrorKind::invalid_input, "policy openai needs --model");
     return std::unique_ptr<Policy>(std::make_unique<OpenAiPolicy>(spec.openai));
+  }
+  if (spec.name == "model") {
+    auto p = ModelPolicy::open(spec.model);
+    if (!p) return p.take_error();
+    return std::unique_ptr<Policy>(std::move(*p));
   }
   DecisionTreeOptions o;
   if (spec.name == "decision-tree") o = paper_tree_options(spec.threshold_percent);

@@ -1,5 +1,7 @@
 #include "agent/token_counter.h"
 
+#include "model/tokenizer.h"
+
 namespace cr1::agent {
 namespace {
 
@@ -34,5 +36,15 @@ size_t approximate_token_count(std::string_view text) {
 }
 
 TokenCounter approximate_token_counter() { return [](std::string_view s) { return approximate_token_count(s); }; }
+
+TokenCounter tokenizer_token_counter(std::shared_ptr<const model::Tokenizer> tokenizer) {
+  return [tokenizer = std::move(tokenizer)](std::string_view s) { return tokenizer->encode(s).size(); };
+}
+
+Expected<TokenCounter> tokenizer_token_counter(const std::filesystem::path& tokenizer_json) {
+  auto t = model::Tokenizer::load(tokenizer_json);
+  if (!t) return t.take_error();
+  return tokenizer_token_counter(std::make_shared<const model::Tokenizer>(std::move(*t)));
+}
 
 }  // namespace cr1::agent

@@ -1,12 +1,20 @@
-// Counting tokens for the episode limits (tokens per turn and per episode). The counter is a plain
-// function so that the BPE tokenizer (src/model/tokenizer.h, Qwen2's tokenizer.json) plugs in as
-// `[&](std::string_view s) { return tokenizer.encode(s).size(); }` once it exists; the agent layer
-// does not depend on it. An endpoint policy may also report exact counts of its own (usage).
+// Counting tokens for the episode limits (tokens per turn and per episode) and the records. The
+// counter is a plain function: an estimate by default, or exact from a BPE tokenizer
+// (src/model/tokenizer.h, e.g. Qwen2's tokenizer.json: `--tokenizer FILE`, or the built-in model's own).
+// A policy may also report exact counts of its own turns (the model's ids, an endpoint's usage).
 #pragma once
 
 #include <cstddef>
+#include <filesystem>
 #include <functional>
+#include <memory>
 #include <string_view>
+
+#include "util/expected.h"
+
+namespace cr1::model {
+class Tokenizer;
+}
 
 namespace cr1::agent {
 
@@ -19,5 +27,11 @@ using TokenCounter = std::function<size_t(std::string_view)>;
 size_t approximate_token_count(std::string_view text);
 
 TokenCounter approximate_token_counter();
+
+// Exact counts: the number of ids `tokenizer` encodes the text to (special tokens such as <|im_start|>
+// count as one, as the model sees them).
+TokenCounter tokenizer_token_counter(std::shared_ptr<const model::Tokenizer> tokenizer);
+// The same from a tokenizer.json (or a folder holding one); a clear error when it cannot be read.
+Expected<TokenCounter> tokenizer_token_counter(const std::filesystem::path& tokenizer_json);
 
 }  // namespace cr1::agent

@@ -1,5 +1,5 @@
 // `compiler-r1 agent run|eval|make-sft|stats`: the agentic loop of Compiler-R1 with any policy.
-//   agent run FILE --policy P        one episode, the conversation shown
+//   agent run FILE --policy P        one episode, the conversation shown (P = model: the built-in model)
 //   agent eval --suite S --policy P  through the evaluation harness: same records and tables as tuners
 //   agent make-sft --corpus C --out F  decision-tree trajectories for SFT (resumable, parallel)
 //   agent stats F                    path shares, mean OverOz and reward of an episode file
@@ -34,7 +34,7 @@ struct AgentOptions {
   agent::PolicySpec policy;
   std::vector<std::string> books, known;
   std::string corpus_for_known;
-  std::string synergy_graph, cache;
+  std::string synergy_graph, cache, tokenizer;
   size_t fbps_evals = 0, max_turns = 10, max_tokens_per_turn = 2048, max_tokens = 16384;
   std::string on_error = "respond";
   double alpha = 30, tool_cost = 0;
@@ -43,7 +43,7 @@ struct AgentOptions {
   uint64_t seed = 1;
 
   void add_policy(CLI::App& cmd) {
-    cmd.add_option("--policy", policy.name, "decision-tree (default), multi-candidate, knn or openai");
+    cmd.add_option("--policy", policy.name, "decision-tree (default), multi-candidate, knn, openai or model (the built-in model)");
     cmd.add_option("--threshold", policy.threshold_percent, "Accept a sequence above this OverOz in percent (default 0)");
     cmd.add_option("-k", policy.k, "Candidates (multi-candidate) or neighbours (knn) (default 3)");
     cmd.add_flag("--knn-fbps", policy.knn_fbps, "knn: call find_best_pass_sequence when no neighbour's sequence is accepted");
@@ -51,10 +51,19 @@ struct AgentOptions {
     cmd.add_option("--known", known, "An eval run dir whose best answers are known sequences (repeatable; needs --known-corpus)");
     cmd.add_option("--known-corpus", corpus_for_known, "The corpus of the --known runs, for the programs' features");
     cmd.add_option("--base-url", policy.openai.base_url, "openai: the endpoint, e.g. http://127.0.0.1:8000/v1");
-    cmd.add_option("--model", policy.openai.model, "openai: the model name");
+    cmd.add_option("--model", policy.openai.model, "openai: the model name; model: the model folder (HF layout)");
     cmd.add_option("--api-key", policy.openai.api_key, "openai: bearer token (default: $OPENAI_API_KEY)");
-    cmd.add_option("--temperature", policy.openai.temperature, "openai: sampling temperature (default 0.7)");
-    cmd.add_option("--top-p", policy.openai.top_p, "openai: nucleus sampling (default 0.8)");
+    cmd.add_option("--temperature", policy.openai.temperature, "openai, model: sampling temperature (default 0.7; 0 = greedy)");
+    cmd.add_option("--top-p", policy.openai.top_p, "openai, model: nucleus sampling (default 0.8)");
+    cmd.add_option("--top-k", policy.model.sampling.top_k, "model: keep the k most likely tokens (default 20; 0 = off)");
+    cmd.add_option("--repetition-penalty", policy.model.sampling.repetition_penalty, "model: HF repetition penalty (default 1.05)");
+    cmd.add_option("--device", policy.model.device, "model: cpu (default), cuda or cuda:N");
+    cmd.add_option("--threads", policy.model.threads, "model: torch threads (default: torch's choice)");
+    cmd.add_option("--max-context", policy.model.max_context,
+                   "model: positions for prompt + turn (default: the model's max_position_embeddings)");
+    cmd.add_option("--max-batch", policy.model.max_batch, "model: concurrent turns generated as one batch (default 16)");
+    cmd.add_option("--tokenizer", tokenizer,
+                   "tokenizer.json for exact token counts in the records (model: default the model folder's)");
     cmd.add_flag("--structured-messages", structured, "openai: send tool calls/results in OpenAI's structured form");
   }
   void add_episode(CLI::App& cmd) {
@@ -69,7 +78,7 @@ struct AgentOptions {
     cmd.add_option("-j,--jobs", jobs, "Worker processes per program (default: all cores)");
     cmd.add_option("--timeout", timeout, "Seconds before an evaluation is killed (default 10)");
     cmd.add_option("--cache", cache, "Persistent SQLite result cache for the tools");
-    cmd.add_option("--seed", seed, "Seed of FBPS and of the endpoint's sampling (default 1)");
+    cmd.add_option("--seed", seed, "Seed of FBPS and of the policy's sampling (default 1)");
   }
 
   agent::PolicySpec spec() const {
@@ -81,6 +90,11 @@ struct AgentOptions {
       if (const char* k = std::getenv("OPENAI_API_KEY")) s.openai.api_key = k;
     s.openai.seed = seed;
     s.openai.style = structured ? agent::MessageStyle::openai : agent::MessageStyle::text;
+    s.model.model_dir = policy.openai.model;
+    s.model.tokenizer = tokenizer;
+    s.model.sampling.temperature = policy.openai.temperature;
+    s.model.sampling.top_p = policy.openai.top_p;
+    s.model.seed = seed;
     return s;
   }
   agent::EpisodeOptions episode() const {
@@ -94,6 +108,10 @@ struct AgentOptions {
     e.on_protocol_error = on_error == "end" ? agent::OnProtocolError::end : agent::OnProtocolError::respond;
     e.reward.alpha = alpha;
     e.reward.tool_call_cost = tool_cost;
+    if (!tokenizer.empty()) {
+      e.count_tokens = unwrap(agent::tokenizer_token_counter(fs::path(tokenizer)));
+      e.exact_token_counts = true;
+    }
     return e;
   }
   agent::ToolboxOptions toolbox(const fs::path& root) const {
@@ -166,6 +184,7 @@ struct RunArgs {
 void run_agent_run(const RunArgs& a) {
   auto policy = unwrap(agent::make_policy(a.agent.spec()));
   auto options = a.agent.episode();
+  unwrap(agent::use_exact_token_counts(options, *policy));
   EnvOptions env;
   env.jobs = 1;
   env.timeout_seconds = a.agent.timeout;
@@ -188,8 +207,8 @@ void run_agent_run(const RunArgs& a) {
                record.oz_count, percent(record.over_oz));
     fmt::print("reward     {:.3f} = format {:.3f} + answer {:.3f} - tools {:.3f}\n", record.reward.total,
                record.reward.format, record.reward.answer, record.reward.tool_cost);
-    fmt::print("tokens     prompt {}, response {}, tool {}\n", record.prompt_tokens, record.response_tokens,
-               record.tool_tokens);
+    fmt::print("tokens     prompt {}, response {}, tool {} ({})\n", record.prompt_tokens, record.response_tokens,
+               record.tool_tokens, record.exact_token_counts ? "exact" : "estimated");
     fmt::print("time       {:.2f} s (policy {:.2f}, tools {:.2f}, verify {:.2f})\n", record.seconds,
                record.policy_seconds, record.tool_seconds, record.verify_seconds);
   }
@@ -237,6 +256,7 @@ search::TuneResult tune_result_of(const agent::EpisodeRecord& r, const std::stri
 void run_agent_eval(const EvalArgs& a) {
   auto policy = unwrap(agent::make_policy(a.agent.spec()));
   auto options = a.agent.episode();
+  unwrap(agent::use_exact_token_counts(options, *policy));
   if (a.seeds <= 0) throw CliError(fmt::format("--seeds must be at least 1, got {}", a.seeds));
   std::string method = "agent:" + a.agent.policy.name;
   eval::EvalOptions o;

@@ -1,5 +1,6 @@
 #include "model/generation.h"
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <stdexcept>
@@ -48,6 +49,8 @@ std::vector<GenerationResult> run_generation(const Qwen2Model& model, const std:
   size_t longest = 0;
   for (size_t i = 0; i < prompts.size(); ++i) {
     row_max.push_back(std::max<int64_t>(0, row_options[i]->max_new_tokens));
+    if (const auto& f = row_options[i]->forced_tokens; !f.empty())  // teacher forcing ends with its tokens
+      row_max.back() = std::min(row_max.back(), static_cast<int64_t>(f.size()));
     if (row_max.back() == 0) continue;
     rows.push_back(static_cast<int64_t>(i));
     max_new = std::max(max_new, row_max.back());
@@ -89,9 +92,14 @@ std::vector<GenerationResult> run_generation(const Qwen2Model& model, const std:
     seen = seen_cpu.to(device);
   }
 
+  // Timings for the results (on CUDA, kernels still queued at the end of the prefill count as decode).
+  using Clock = std::chrono::steady_clock;
+  const auto prefill_start = Clock::now();
   KvCache cache = model.make_cache(B, P + max_new);
   auto hidden = model.forward(ids, positions_from_mask(prompt_mask), make_attention_bias(prompt_mask, P, dtype), &cache);
   auto logits = model.logits(hidden.select(1, P - 1)).to(at::kFloat);  // (B, V)
+  const auto decode_start = Clock::now();
+  const double prefill_seconds = std::chrono::duration<double>(decode_start - prefill_start).count();
   // Decode steps attend to every real key so far: bias over the whole capacity, sliced per step.
   auto decode_bias = make_attention_bias(mask, 1, dtype);  // (B, 1, 1, P + max_new)
   auto positions = at::tensor(next_pos, long_cpu).to(device);
@@ -104,6 +112,15 @@ std::vector<GenerationResult> run_generation(const Qwen2Model& model, const std:
   for (int64_t step = 0; step < max_new; ++step) {
     auto tokens = sample(logits, seen, active);  // (B_active)
     auto tokens_cpu = tokens.to(at::kCPU);
+    bool forcing = false;
+    for (int64_t i : active) forcing = forcing || !row_options[i]->forced_tokens.empty();
+    if (forcing) {  // the forced token replaces the draw, in what is returned and what the next step reads
+      tokens_cpu = tokens_cpu.clone();
+      int64_t* t = tokens_cpu.data_ptr<int64_t>();
+      for (size_t r = 0; r < active.size(); ++r)
+        if (const auto& f = row_options[active[r]]->forced_tokens; !f.empty()) t[r] = f[results[active[r]].tokens.size()];
+      tokens = tokens_cpu.to(device);
+    }
     const int64_t* tok = tokens_cpu.data_ptr<int64_t>();
     std::vector<int64_t> keep;
     for (size_t r = 0; r < active.size(); ++r) {
@@ -116,7 +133,10 @@ std::vector<GenerationResult> run_generation(const Qwen2Model& model, const std:
         res.stop = stop->stop;
       } else if (static_cast<int64_t>(res.tokens.size()) < row_max[i]) {
         keep.push_back(static_cast<int64_t>(r));
+        continue;
       }
+      res.prefill_seconds = prefill_seconds;
+      res.decode_seconds = std::chrono::duration<double>(Clock::now() - decode_start).count();
     }
     if (keep.empty()) break;
     if (keep.size() != active.size()) {  // drop finished rows from everything that has a batch dimension

@@ -36,6 +36,11 @@ struct GenerationOptions {
   // prompt, e.g. to stream it; runs on the generating thread between steps.
   std::function<void(size_t, TokenId)> on_token;
   TokenId pad_token_id = 0;               // fills the left padding (never attended to)
+  // Teacher forcing: when not empty, step k emits forced_tokens[k] instead of the draw. The step still
+  // runs the forward and the sampling chain (the draw is discarded), so it costs what generating the
+  // same text costs; stops apply as usual, and running out of forced tokens ends with `length`. For
+  // measuring an episode of a known trajectory (bench/agent_episode).
+  std::vector<TokenId> forced_tokens;
 };
 
 enum class FinishReason { length, stop_token, stop_string };
@@ -45,6 +50,10 @@ struct GenerationResult {
   std::vector<TokenId> tokens;  // new tokens only; the stop token / the tokens spelling the stop string included
   FinishReason finish = FinishReason::length;
   std::string stop;             // the stop string that matched (finish == stop_string)
+  // Wall time of the prompt forward of the batch this sequence was in (shared with the batch), and of
+  // the decode steps (forward + sampling) while it was unfinished.
+  double prefill_seconds = 0;
+  double decode_seconds = 0;
 };
 
 }  // namespace cr1::model

@@ -46,6 +46,7 @@ Expected<LanguageModel> LanguageModel::load(const std::filesystem::path& dir, co
   auto net = load_qwen2(dir, *device, dtype);
   if (!net) return net.error();
   net->set_cpu_packing(options.cpu_onednn);
+  if (options.max_positions > 0) net->set_max_positions(options.max_positions);
   return LanguageModel(std::make_unique<Qwen2Model>(std::move(*net)));
 }
 
@@ -58,6 +59,7 @@ Expected<LanguageModel> LanguageModel::create(const ModelConfig& config, uint64_
   try {
     auto net = std::make_unique<Qwen2Model>(config, at::TensorOptions().device(*device).dtype(dtype), seed);
     net->set_cpu_packing(options.cpu_onednn);
+    if (options.max_positions > 0) net->set_max_positions(options.max_positions);
     return LanguageModel(std::move(net));
   } catch (const c10::Error& e) {
     return torch_error("creating a model", e);

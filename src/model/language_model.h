@@ -25,6 +25,9 @@ struct RuntimeOptions {
   std::optional<WeightDType> dtype;
   int num_threads = 0;                   // >0: torch intra-op threads (process-wide setting)
   bool cpu_onednn = true;                // CPU f32 inference through oneDNN-packed weights (PackedLinear)
+  // >0: rotary tables for this many positions, which become the config's max_position_embeddings
+  // (Qwen2Model::set_max_positions): to run past the checkpoint's declared context.
+  int64_t max_positions = 0;
 };
 
 struct SaveOptions {

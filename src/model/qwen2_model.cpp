@@ -123,6 +123,14 @@ void Qwen2Model::to(at::TensorOptions options) {
   sin_ = sin.to(options);
 }
 
+void Qwen2Model::set_max_positions(int64_t positions) {
+  if (positions <= 0 || positions == config_.max_position_embeddings) return;
+  config_.max_position_embeddings = positions;
+  auto [cos, sin] = rotary_tables(positions, config_.head_dim(), config_.rope_theta);
+  cos_ = cos.to(cos_.options());
+  sin_ = sin.to(sin_.options());
+}
+
 KvCache Qwen2Model::make_cache(int64_t batch, int64_t capacity) const {
   KvCache cache;
   for (size_t i = 0; i < layers_.size(); ++i) {

@@ -62,6 +62,12 @@ class Qwen2Model {
   // Moves/casts every parameter (and the rotary tables).
   void to(at::TensorOptions options);
 
+  // Rotary tables for `positions` positions; config().max_position_embeddings becomes that. Rotary
+  // positions need no weights, so a model runs past its checkpoint's declared context (as HF, which
+  // computes the angles for any position, and vLLM's --max-model-len allow); quality there is the
+  // model's affair.
+  void set_max_positions(int64_t positions);
+
   KvCache make_cache(int64_t batch, int64_t capacity) const;
 
   // CPU f32 inference (no autograd) runs its matrix products through oneDNN on weights packed at the
