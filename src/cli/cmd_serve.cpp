@@ -37,7 +37,7 @@ struct ServeArgs {
   std::string dtype;
   int torch_threads = 0;
   size_t max_batch = 16;
-  double batch_window_ms = 2;
+  double batch_window_ms = 5;
   // --tools
   std::string root = ".";
   std::string graph;
@@ -143,7 +143,7 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--dtype", a->dtype, "--model: compute dtype f32, bf16 or f16 (default: f32 on the CPU, the checkpoint's on CUDA)");
   cmd->add_option("--torch-threads", a->torch_threads, "--model: torch intra-op threads (default: torch's)");
   cmd->add_option("--max-batch", a->max_batch, "--model: requests generated together at most (default 16)");
-  cmd->add_option("--batch-window", a->batch_window_ms, "--model: ms an idle server waits for more requests before a batch (default 2)");
+  cmd->add_option("--batch-window", a->batch_window_ms, "--model: at most ms an idle server waits for as many requests as its recent batches had (default 5)");
   cmd->add_option("--tools-port", a->tools_port, "With --model and --tools: the tools' port (default --port + 1)");
   cmd->add_option("--host", a->host, "Address to listen on (default 127.0.0.1)");
   cmd->add_option("--port", a->port, "Port (default 8000; 0 = any free port, printed on stdout)");

@@ -1,6 +1,7 @@
 #include "model/batched_generator.h"
 
 #include <algorithm>
+#include <array>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -47,6 +48,8 @@ struct BatchedGenerator::Impl {
   std::deque<std::unique_ptr<Request>> queue;
   bool stopping = false;
   BatchingStats stats;
+  std::array<size_t, 4> recent_sizes{};  // of the last batches, for how many requests to wait
+  size_t next_recent = 0;
   std::thread worker;
 
   Impl(const LanguageModel& m, DecodeFn d, BatchingOptions o) : model(m), decode(std::move(d)), options(o) {
@@ -54,16 +57,21 @@ struct BatchedGenerator::Impl {
     worker = std::thread([this] { run(); });
   }
 
-  // Takes the next batch: waits for a first request, then (when the queue was idle) up to `window` for
-  // more, but never past max_batch.
+  // Takes the next batch: waits for a first request; then, when the queue was idle, for as many
+  // requests as the recent batches had (the clients that were busy are likely back soon), but no
+  // longer than `window`, and never past max_batch. A lone client thus never waits, and a steady
+  // group of clients is batched whole even when their requests trickle in.
   std::vector<std::unique_ptr<Request>> take_batch() {
     std::unique_lock lock(mu);
     const bool was_idle = queue.empty();
     cv.wait(lock, [&] { return stopping || !queue.empty(); });
     if (stopping) return {};
-    if (was_idle && queue.size() < options.max_batch && options.window.count() > 0) {
+    size_t expected = 1;
+    for (size_t n : recent_sizes) expected = std::max(expected, n);
+    expected = std::min(expected, options.max_batch);
+    if (was_idle && queue.size() < expected && options.window.count() > 0) {
       auto deadline = std::chrono::steady_clock::now() + options.window;
-      cv.wait_until(lock, deadline, [&] { return stopping || queue.size() >= options.max_batch; });
+      cv.wait_until(lock, deadline, [&] { return stopping || queue.size() >= expected; });
       if (stopping) return {};
     }
     std::vector<std::unique_ptr<Request>> batch;
@@ -71,6 +79,7 @@ struct BatchedGenerator::Impl {
       batch.push_back(std::move(queue.front()));
       queue.pop_front();
     }
+    recent_sizes[next_recent++ % recent_sizes.size()] = batch.size();
     return batch;
   }
 

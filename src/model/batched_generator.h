@@ -1,8 +1,10 @@
 // Merges independent generation requests from many threads into batched model calls, the way a
 // serving queue does (cf. llama.cpp tools/server/server-queue.h): callers block in generate() (or hold
-// a future from submit()); one worker thread takes what is queued, waits a short window for company
-// when the queue was idle, and runs up to max_batch requests as one LanguageModel::generate_rows call.
-// Requests that arrive while a batch runs wait for the next one. Every request keeps its own options
+// a future from submit()); one worker thread takes what is queued and runs up to max_batch requests as
+// one LanguageModel::generate_rows call. Requests that arrive while a batch runs wait for the next one
+// (static batching: a batch runs until its longest request is done). When the queue was idle, the
+// worker waits up to a short window for as many requests as the last batches had, so a lone client
+// never waits and a steady group of clients is batched whole. Every request keeps its own options
 // (seed, sampling, limits, stops): a request's tokens do not depend on what it was batched with, so the
 // same seed gives the same tokens under any load (up to the rounding of batched kernels).
 //
@@ -24,9 +26,10 @@ namespace cr1::model {
 
 struct BatchingOptions {
   size_t max_batch = 16;  // requests per model call
-  // After a request reaches an idle queue, how long to wait for more before starting a batch (0: start
-  // at once). Requests that arrive while a batch runs are batched anyway.
-  std::chrono::microseconds window{2000};
+  // After a request reaches an idle queue, how long at most to wait for as many requests as the recent
+  // batches had before starting (0: start at once). Requests that arrive while a batch runs are
+  // batched anyway.
+  std::chrono::microseconds window{5000};
 };
 
 struct BatchingStats {
