@@ -95,6 +95,22 @@ size_t streamable_prefix(std::string_view text, const std::vector<std::string>& 
   return end;
 }
 
+std::string CompletionStream::next(std::string_view text_so_far) {
+  const size_t n = streamable_prefix(text_so_far, stops_);
+  if (n <= sent_) return {};
+  std::string delta(text_so_far.substr(sent_, n - sent_));
+  sent_ = n;
+  return delta;
+}
+
+CompletionStream::End CompletionStream::finish(std::string_view final_text) {
+  End end{{}, split_tool_calls(final_text)};
+  const std::string& content = end.message.content ? *end.message.content : std::string();
+  if (content.size() > sent_) end.content = content.substr(sent_);
+  sent_ = std::max(sent_, content.size());
+  return end;
+}
+
 std::string_view cut_at(std::string_view text, std::string_view stop) {
   if (stop.empty()) return text;
   return text.substr(0, std::min(text.size(), text.find(stop)));

@@ -36,6 +36,25 @@ std::string finish_reason(bool hit_length, const CompletionMessage& m);
 // them, and before trailing whitespace (which a tool-call turn drops from its content).
 size_t streamable_prefix(std::string_view text, const std::vector<std::string>& stop_strings);
 
+// The content deltas of a streamed completion: next() is given the whole text so far and returns what
+// can be sent now (streamable_prefix); finish() is given the final text the client sees and returns
+// the content still unsent and the message (its tool calls go out whole, in one delta). Everything
+// sent is a prefix of the final message's content.
+class CompletionStream {
+ public:
+  explicit CompletionStream(std::vector<std::string> stop_strings) : stops_(std::move(stop_strings)) {}
+  std::string next(std::string_view text_so_far);
+  struct End {
+    std::string content;  // not sent yet
+    CompletionMessage message;
+  };
+  End finish(std::string_view final_text);
+
+ private:
+  std::vector<std::string> stops_;
+  size_t sent_ = 0;
+};
+
 // `text` cut before the first occurrence of `stop` (the whole text when absent).
 std::string_view cut_at(std::string_view text, std::string_view stop);
 

@@ -242,38 +242,34 @@ void ChatCompletionServer::add_routes() {
     };
     res.set_chunked_content_provider(
         "text/event-stream",
-        [text, chunk, completion_text, usage, generation_error, call_prefix, stops = r.stop,
-         include_usage = r.include_usage](size_t, httplib::DataSink& sink) {
+        [text, chunk, completion_text, usage, generation_error, call_prefix,
+         stream = std::make_shared<CompletionStream>(r.stop), include_usage = r.include_usage](size_t,
+                                                                                              httplib::DataSink& sink) {
           auto send = [&](const json& event) {
             std::string line = "data: " + dump(event) + "\n\n";
             return sink.write(line.data(), line.size());
           };
           if (!send(chunk({{"role", "assistant"}, {"content", ""}}, nullptr))) return false;
-          size_t sent = 0;
           for (;;) {
             const bool ready = text->result.wait_for(std::chrono::milliseconds(5)) == std::future_status::ready;
             if (!ready) {
-              std::string so_far = text->snapshot();
-              const size_t n = streamable_prefix(so_far, stops);
-              if (n > sent) {
-                if (!send(chunk({{"content", so_far.substr(sent, n - sent)}}, nullptr))) return false;
-                sent = n;
-              }
+              if (auto delta = stream->next(text->snapshot()); !delta.empty())
+                if (!send(chunk({{"content", delta}}, nullptr))) return false;
               continue;
             }
             auto g = text->result.get();
             if (!g) {
               send(error_body(generation_error(g.error())));
             } else {
-              auto msg = split_tool_calls(completion_text(*g));
-              const std::string content = msg.content.value_or("");
-              if (content.size() > sent && !send(chunk({{"content", content.substr(sent)}}, nullptr))) return false;
-              if (!msg.tool_calls.empty()) {
-                json calls = tool_calls_json(msg.tool_calls, call_prefix);
+              auto end = stream->finish(completion_text(*g));
+              if (!end.content.empty() && !send(chunk({{"content", end.content}}, nullptr))) return false;
+              if (!end.message.tool_calls.empty()) {
+                json calls = tool_calls_json(end.message.tool_calls, call_prefix);
                 for (size_t i = 0; i < calls.size(); ++i) calls[i]["index"] = i;
                 if (!send(chunk({{"tool_calls", calls}}, nullptr))) return false;
               }
-              if (!send(chunk(json::object(), finish_reason(g->finish == model::FinishReason::length, msg)))) return false;
+              const auto finish = finish_reason(g->finish == model::FinishReason::length, end.message);
+              if (!send(chunk(json::object(), finish))) return false;
               if (include_usage) {
                 json u = chunk(json::object(), nullptr);
                 u["choices"] = json::array();

@@ -165,5 +165,42 @@ TEST(StreamablePrefix, HoldsBackWhatMayStillChange) {
   EXPECT_EQ(cut_at("abc", "END"), "abc");
 }
 
+// Feeds `text` one byte at a time, as a stream would see it grow, and checks that what went out is
+// always a prefix of the final content.
+std::string stream_through(const std::string& text, const std::string& final_text, const std::vector<std::string>& stops,
+                           CompletionStream::End& end) {
+  CompletionStream stream(stops);
+  std::string sent;
+  const auto whole = split_tool_calls(final_text);
+  const std::string want = whole.content.value_or("");
+  for (size_t n = 0; n <= text.size(); ++n) {
+    sent += stream.next(std::string_view(text).substr(0, n));
+    EXPECT_TRUE(want.starts_with(sent)) << "after " << n << " bytes sent '" << sent << "'";
+  }
+  end = stream.finish(final_text);
+  return sent + end.content;
+}
+
+TEST(CompletionStream, StreamedToolCallTurnAddsUpToTheMessage) {
+  const std::string text =
+      "<think>measure it</think>\n \n<tool_call>\n{\"name\": \"instrcount\", \"arguments\": {\"filename\": \"a.c\"}}\n</tool_call>";
+  CompletionStream::End end;
+  EXPECT_EQ(stream_through(text, text, {}, end), "<think>measure it</think>");
+  ASSERT_EQ(end.message.tool_calls.size(), 1u);
+  EXPECT_EQ(end.message.tool_calls[0].name, "instrcount");
+  EXPECT_EQ(finish_reason(false, end.message), "tool_calls");
+}
+
+TEST(CompletionStream, StreamedTextStopsBeforeTheStopString) {
+  CompletionStream::End end;
+  // The model wrote past the stop string's start within its last token; the client sees the cut text.
+  EXPECT_EQ(stream_through("Hello <b>world</b> END of it", "Hello <b>world</b> ", {"END"}, end), "Hello <b>world</b> ");
+  EXPECT_TRUE(end.message.tool_calls.empty());
+  // A broken call is content, sent whole at the end.
+  const std::string broken = "x <tool_call>{\"name\": }</tool_call>";
+  EXPECT_EQ(stream_through(broken, broken, {}, end), broken);
+  EXPECT_TRUE(end.message.tool_calls.empty());
+}
+
 }  // namespace
 }  // namespace cr1::serve
