@@ -21,7 +21,7 @@ struct EvalArgs {
   long long budget_evals = 0, seeds = 1;
   size_t limit = 0;  // programs per suite; 0 = all
   double budget_seconds = 0, timeout = 10;
-  int jobs = 0;
+  int jobs = 0, parallel_runs = 0;
   bool json = false;
 };
 
@@ -53,11 +53,13 @@ void run_eval(const EvalArgs& a, bool evals_given, bool seconds_given) {
     throw CliError(fmt::format("bad budget: --budget-seconds must be positive, got {}", a.budget_seconds));
   if (a.seeds <= 0) throw CliError(fmt::format("--seeds must be at least 1, got {}", a.seeds));
   if (a.jobs < 0) throw CliError(fmt::format("--jobs must be positive, got {}", a.jobs));
+  if (a.parallel_runs < 0) throw CliError(fmt::format("--parallel-runs must be positive, got {}", a.parallel_runs));
   if (!(a.timeout > 0)) throw CliError(fmt::format("--timeout must be positive, got {}", a.timeout));
   o.budget.max_evaluations = static_cast<size_t>(std::max(0LL, a.budget_evals));
   o.budget.max_seconds = seconds_given ? a.budget_seconds : 0;
   for (long long s = 1; s <= a.seeds; ++s) o.seeds.push_back(static_cast<uint64_t>(s));
   o.jobs = a.jobs;
+  o.parallel_runs = a.parallel_runs;
   o.timeout = std::chrono::milliseconds(static_cast<long long>(a.timeout * 1000));
   o.progress = !a.json;
 
@@ -79,13 +81,20 @@ void run_eval(const EvalArgs& a, bool evals_given, bool seconds_given) {
                 {"programs", s.programs},
                 {"runs", {{"planned", s.planned}, {"done", s.done}, {"skipped", s.skipped}, {"errors", s.errors.size()}}},
                 {"mismatches", s.mismatches},
+                {"jobs", s.jobs},
+                {"parallel_runs", s.parallel_runs},
+                {"jobs_per_run", s.jobs_per_run},
                 {"wall_seconds", s.wall_seconds},
+                {"cpu_seconds", s.cpu_seconds},
                 {"cpu_utilisation", s.cpu_utilisation}});
   } else {
     fmt::print("eval: {} run(s) made, {} already done, of {} ({} programs x {} methods x {} seeds) in {:.1f} s\n", s.done,
                s.skipped, s.planned, s.programs, o.methods.size(), o.seeds.size(), s.wall_seconds);
-    fmt::print("CPU utilisation {:.0f}% ({} worker processes, {} cores); {} verification mismatch(es)\n",
-               s.cpu_utilisation * 100, s.jobs, s.cores, s.mismatches);
+    std::string workers = s.parallel_runs > 1 ? fmt::format("{} runs at once, {}/{} = {} workers per run",
+                                                            s.parallel_runs, s.jobs, s.parallel_runs, s.jobs_per_run)
+                                              : fmt::format("{} worker processes", s.jobs);
+    fmt::print("CPU utilisation {:.0f}% ({}, {} cores); {} verification mismatch(es)\n", s.cpu_utilisation * 100,
+               workers, s.cores, s.mismatches);
     fmt::print("records: {}\n\n{}", log.path().string(), eval::render_headline_text(summary));
     fmt::print("\nreport: compiler-r1 report {}\n", a.out);
   }
@@ -111,6 +120,9 @@ void add_eval_command(CLI::App& app) {
   auto* seconds = cmd->add_option("--budget-seconds", a->budget_seconds, "Wall-clock seconds per run");
   cmd->add_option("--seeds", a->seeds, "Seeds 1..K per (program, method) (default 1)");
   cmd->add_option("-j,--jobs", a->jobs, "Worker processes (default: all cores)");
+  cmd->add_option("--parallel-runs", a->parallel_runs,
+                  "Runs in flight at once, each with jobs/N workers (default: jobs/4 for --budget-evals, 1 with "
+                  "--budget-seconds, where a run's seconds are then shared ones)");
   cmd->add_option("--timeout", a->timeout, "Seconds before an evaluation is killed (default 10)");
   cmd->add_option("--recipe", a->recipe, "How sources become IR: Oz (default) or O0");
   cmd->add_option("--out", a->out, "Run folder (records.jsonl, run.json); an existing one is resumed")->required();

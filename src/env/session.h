@@ -27,6 +27,10 @@ struct SessionOptions {
   // Shared cache (e.g. a persistent one for many sessions); a private
   // in-memory cache is used when null.
   std::shared_ptr<ResultCache> cache;
+  // Workers a search sizes its batches for (search::SearchContext::batch_size); 0 = the pool's own.
+  // Runs that share the machine (eval --parallel-runs) plan for the whole -j, so a seeded search takes
+  // the same path whether it runs alone or beside others.
+  int planned_jobs = 0;
 };
 
 using ProgressFn = std::function<void(size_t done, size_t total)>;
@@ -61,6 +65,7 @@ class Session {
   }
 
   WorkerPool& pool() { return *pool_; }
+  int planned_jobs() const { return options_.planned_jobs > 0 ? options_.planned_jobs : pool_->jobs(); }
   ResultCache& cache() { return *cache_; }
 
  private:

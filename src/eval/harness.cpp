@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <ctime>
+#include <mutex>
+#include <optional>
+#include <thread>
 
 #include <fmt/format.h>
 #include <llvm/IR/LLVMContext.h>
@@ -144,6 +147,8 @@ nlohmann::json summary_json(const EvalSummary& s, const EvalOptions& o, const st
             {"budget", {{"evaluations", o.budget.max_evaluations}, {"seconds", o.budget.max_seconds}}},
             {"seeds", o.seeds},
             {"jobs", s.jobs},
+            {"parallel_runs", s.parallel_runs},
+            {"jobs_per_run", s.jobs_per_run},
             {"cores", s.cores},
             {"programs", s.programs},
             {"runs", {{"planned", s.planned}, {"done", s.done}, {"skipped", s.skipped}, {"errors", s.errors.size()}}},
@@ -190,8 +195,24 @@ Status validate(const EvalOptions& o) {
     return make_error(ErrorKind::invalid_input, "bad budget: give evaluations or seconds (or both), more than 0");
   if (o.seeds.empty()) return make_error(ErrorKind::invalid_input, "no seeds");
   if (o.jobs < 0) return make_error(ErrorKind::invalid_input, fmt::format("bad number of jobs: {}", o.jobs));
+  if (o.parallel_runs < 0)
+    return make_error(ErrorKind::invalid_input, fmt::format("bad number of parallel runs: {}", o.parallel_runs));
   if (o.timeout.count() <= 0) return make_error(ErrorKind::invalid_input, "the evaluation timeout must be positive");
   return ok_status();
+}
+
+int resolve_parallel_runs(const EvalOptions& o, int jobs, size_t runs) {
+  int n = o.parallel_runs;
+  if (n <= 0) {
+    // A wall-clock budget means seconds of the whole machine, and a custom runner (an agent policy)
+    // is not known to be thread-safe: one run at a time. Otherwise one run per 4 workers: a lone
+    // tuner kept only 36-52% of 16 cores busy (sequential steps between batches), and 4 workers
+    // still spread each run's batches (2 x -j sequences) while other runs fill its gaps.
+    if (o.budget.max_seconds > 0 || !o.custom_methods.empty()) n = 1;
+    else n = std::max(1, jobs / 4);
+  }
+  n = std::min(n, std::max(1, jobs));
+  return std::max(1, std::min<int>(n, static_cast<int>(std::min<size_t>(runs, 1'000'000))));
 }
 
 Expected<EvalSummary> run_evaluation(std::span<const EvalProgram> programs, const EvalOptions& o, const fs::path& run_dir) {
@@ -211,36 +232,96 @@ Expected<EvalSummary> run_evaluation(std::span<const EvalProgram> programs, cons
     spdlog::warn("{}: {} unreadable line(s) (torn by a killed run) are ignored; any run they held is redone",
                  log->path().string(), s.torn_lines);
 
-  // What is left to do, per program.
-  std::vector<std::vector<std::pair<std::string, uint64_t>>> todo(programs.size());
+  // What is left to do, in the order a sequential harness would take it.
+  struct Run {
+    size_t program;
+    std::string method;
+    uint64_t seed;
+  };
+  std::vector<Run> todo;
+  // One per program: prepared once, by the first run that needs it (the others wait), and freed
+  // when its last run is over.
+  struct Slot {
+    std::once_flag once;
+    std::unique_ptr<LoadedProgram> lp;
+    size_t left = 0;
+  };
+  std::vector<Slot> slots(programs.size());
   for (size_t i = 0; i < programs.size(); ++i)
     for (const auto& m : o.methods)
       for (uint64_t seed : o.seeds) {
         ++s.planned;
-        if (log->contains(run_key(programs[i].uri, m, seed, o.budget))) ++s.skipped;
-        else todo[i].emplace_back(m, seed);
+        if (log->contains(run_key(programs[i].uri, m, seed, o.budget))) {
+          ++s.skipped;
+        } else {
+          todo.push_back({i, m, seed});
+          ++slots[i].left;
+        }
       }
 
+  s.parallel_runs = resolve_parallel_runs(o, s.jobs, todo.size());
+  s.jobs_per_run = std::max(1, s.jobs / s.parallel_runs);
+  if (s.parallel_runs > 1)
+    spdlog::info("{} runs at once, {} worker(s) each ({} in all)", s.parallel_runs, s.jobs_per_run,
+                 s.parallel_runs * s.jobs_per_run);
   env::SessionOptions so;
-  so.pool.jobs = s.jobs;
+  so.pool.jobs = s.jobs_per_run;
   so.pool.timeout = o.timeout;
+  so.planned_jobs = s.jobs;  // the same search path as one run with all of -j
+
   ProgressBar bar("eval", s.planned - s.skipped, o.progress);
-  size_t finished = 0;
+  std::mutex mu;  // guards everything below, s, log and bar
+  size_t next = 0, finished = 0;
   bool stop = false;
-  for (size_t i = 0; i < programs.size() && !stop; ++i) {
-    if (todo[i].empty()) continue;
-    const EvalProgram& p = programs[i];
-    auto lp = prepare(p, so);
-    if (!lp) {
-      spdlog::warn("{}: skipped: {}", p.uri, lp.error().message);
-      s.errors.push_back({p.uri, lp.error().message});
-      finished += todo[i].size();
-      bar.update(finished);
-      continue;
-    }
-    for (const auto& [method, seed] : todo[i]) {
+  std::optional<Error> fatal;
+
+  auto fail = [&](const std::string& uri, std::string message) {
+    std::lock_guard lock(mu);
+    s.errors.push_back({uri, std::move(message)});
+    bar.update(++finished);
+  };
+  auto release = [&](Slot& slot) {
+    std::lock_guard lock(mu);
+    if (--slot.left == 0) slot.lp.reset();
+  };
+
+  // Takes runs off the list until it is empty or the evaluation stops. Sessions (and their worker
+  // processes, which die with the thread that forked them) live and die inside this call.
+  auto worker = [&] {
+    for (;;) {
+      size_t k;
+      {
+        std::lock_guard lock(mu);
+        if (stop || next >= todo.size()) return;
+        k = next++;
+      }
+      const Run& run = todo[k];
+      const EvalProgram& p = programs[run.program];
+      Slot& slot = slots[run.program];
+      std::call_once(slot.once, [&] {
+        auto lp = prepare(p, so);
+        if (lp) {
+          slot.lp = std::make_unique<LoadedProgram>(std::move(*lp));
+          return;
+        }
+        spdlog::warn("{}: skipped: {}", p.uri, lp.error().message);
+        std::lock_guard lock(mu);
+        s.errors.push_back({p.uri, lp.error().message});
+      });
+      if (!slot.lp) {  // prepare failed: its one error is recorded, the run is skipped
+        {
+          std::lock_guard lock(mu);
+          bar.update(++finished);
+        }
+        release(slot);
+        continue;
+      }
+      const LoadedProgram& lp = *slot.lp;
+      const std::string& method = run.method;
+      uint64_t seed = run.seed;
+
       auto run_start = Clock::now();
-      auto session = fresh_session(*lp, so);
+      auto session = fresh_session(lp, so);
       Expected<search::TuneResult> result = make_error(ErrorKind::internal, "not run");
       if (auto custom = o.custom_methods.find(method); custom != o.custom_methods.end()) {
         if (session) result = custom->second(**session, p, seed);
@@ -248,41 +329,60 @@ Expected<EvalSummary> run_evaluation(std::span<const EvalProgram> programs, cons
         auto spec = search::parse_method(method);
         auto tuner = search::make_tuner(spec ? spec->tuner : method);
         if (!tuner) {
-          s.errors.push_back({p.uri, tuner.error().message});
-          bar.update(++finished);
+          fail(p.uri, tuner.error().message);
+          release(slot);
           continue;
         }
         if (session) result = search::tune(**session, **tuner, o.budget, seed, *spec->space);
       }
-      if (!session) {
-        s.errors.push_back({p.uri, session.error().message});
-        bar.update(++finished);
+      if (!session || !result) {
+        fail(p.uri, !session ? session.error().message : result.error().message);
+        release(slot);
         continue;
       }
-      if (!result) {
-        s.errors.push_back({p.uri, result.error().message});
-        bar.update(++finished);
-        continue;
-      }
-      RunRecord rec = make_record(p, method, seed, o, *lp, *result, (*session)->pool().jobs());
+      RunRecord rec = make_record(p, method, seed, o, lp, *result, (*session)->pool().jobs());
+      rec.parallel_runs = s.parallel_runs;
       verify(**session, rec, (*session)->pool().jobs(), o.timeout);
       score(rec);
       rec.wall_seconds = seconds_since(run_start);
+      session = make_error(ErrorKind::internal, "closed");  // its workers go before the next run's start
+      release(slot);
+
+      std::lock_guard lock(mu);
+      if (stop) return;  // stopped while this run was in flight: lost, as in a kill
       if (rec.mismatch) {
         ++s.mismatches;
         spdlog::warn("{} {} seed {}: verification differs from the search: answer {} -> {} ({})", p.uri, method, seed,
                      rec.answer.count, rec.answer.verified_count, rec.answer.verified_status);
       }
-      if (auto st = log->append(rec); !st) return st.take_error();
+      if (auto st = log->append(rec); !st) {
+        fatal = st.error();
+        stop = true;
+        return;
+      }
       ++s.done;
       bar.update(++finished);
-      if (o.on_record && !o.on_record(rec)) {
-        stop = true;
-        break;
-      }
+      if (o.on_record && !o.on_record(rec)) stop = true;
     }
+  };
+  auto guarded = [&] {
+    try {
+      worker();
+    } catch (const std::exception& e) {
+      std::lock_guard lock(mu);
+      if (!fatal) fatal = make_error(ErrorKind::internal, fmt::format("evaluation: {}", e.what()));
+      stop = true;
+    }
+  };
+  if (s.parallel_runs == 1) {
+    guarded();
+  } else {
+    std::vector<std::thread> threads;
+    for (int t = 0; t < s.parallel_runs; ++t) threads.emplace_back(guarded);
+    for (auto& t : threads) t.join();
   }
   bar.finish();
+  if (fatal) return *fatal;
 
   s.wall_seconds = seconds_since(t0);
   CpuTimes cpu1 = cpu_times_now();

@@ -32,7 +32,10 @@ struct EvalOptions {
   std::vector<std::string> methods;  // registry names (search/registry.h)
   search::Budget budget;
   std::vector<uint64_t> seeds;
-  int jobs = 0;                                // worker processes per session; 0 = all cores
+  int jobs = 0;                                // worker processes in all; 0 = all cores
+  // Runs in flight at once, each with a pool of max(1, jobs / N) workers and batches planned for all
+  // `jobs` (so results don't depend on N); 0 = auto (resolve_parallel_runs).
+  int parallel_runs = 0;
   std::chrono::milliseconds timeout{10'000};   // per evaluation
   bool progress = true;                        // progress bar on stderr (when it is a terminal)
   nlohmann::json context;                      // copied into run.json, e.g. the suites and the split
@@ -58,11 +61,17 @@ struct EvalSummary {
   size_t torn_lines = 0;
   std::vector<EvalError> errors;  // programs that could not be loaded or whose -Oz failed
   int jobs = 0, cores = 0;
+  int parallel_runs = 1, jobs_per_run = 0;
   double wall_seconds = 0, cpu_seconds = 0, cpu_utilisation = 0;
 };
 
 // Known methods, a budget that ends, at least one seed.
 Status validate(const EvalOptions& options);
+
+// Runs in flight for `o` with `jobs` workers in all and `runs` runs to make: the explicit
+// o.parallel_runs, else 1 for wall-clock budgets and custom methods, else jobs / 4; never more
+// than `jobs` or `runs`, at least 1.
+int resolve_parallel_runs(const EvalOptions& o, int jobs, size_t runs);
 
 Expected<EvalSummary> run_evaluation(std::span<const EvalProgram> programs, const EvalOptions& options,
                                      const std::filesystem::path& run_dir);

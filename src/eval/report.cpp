@@ -49,6 +49,8 @@ std::string run_line(const Summary& s, const nlohmann::json& info) {
     line += fmt::format(" Latest invocation: {} worker process(es) on {} core(s), {:.1f} s wall, CPU utilisation {:.0f}%.",
                         info.value("jobs", 0), info.value("cores", 0), info.value("wall_seconds", 0.0),
                         info.value("cpu_utilisation", 0.0) * 100);
+  if (info.is_object() && info.value("parallel_runs", 1) > 1)
+    line += fmt::format(" {} runs at once, {} worker(s) per run.", info.value("parallel_runs", 1), info.value("jobs_per_run", 0));
   return line;
 }
 

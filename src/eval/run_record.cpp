@@ -55,6 +55,7 @@ void to_json(nlohmann::json& j, const RunRecord& r) {
       {"seed", r.seed},
       {"budget", {{"evaluations", r.budget.max_evaluations}, {"seconds", r.budget.max_seconds}}},
       {"jobs", r.jobs},
+      {"parallel_runs", r.parallel_runs},
       {"base_count", r.base_count},
       {"oz_count", r.oz_count},
       {"answer", answer},
@@ -79,6 +80,7 @@ void from_json(const nlohmann::json& j, RunRecord& r) {
   r.budget.max_evaluations = j.at("budget").at("evaluations").get<size_t>();
   r.budget.max_seconds = j.at("budget").at("seconds").get<double>();
   r.jobs = j.value("jobs", 0);
+  r.parallel_runs = j.value("parallel_runs", 1);
   r.base_count = j.at("base_count").get<uint64_t>();
   r.oz_count = j.at("oz_count").get<uint64_t>();
   r.answer = sequence_from(j.at("answer"));

@@ -33,7 +33,8 @@ struct RunRecord {
   std::string config;   // the tuner's name with its configuration, e.g. "rio;len=10-30"
   uint64_t seed = 0;
   search::Budget budget;
-  int jobs = 0;
+  int jobs = 0;           // worker processes of this run's pool
+  int parallel_runs = 1;  // runs in flight at once (sharing the machine) while it ran
 
   uint64_t base_count = 0;  // IC as loaded
   uint64_t oz_count = 0;    // IC(-Oz)

@@ -47,7 +47,7 @@ size_t SearchContext::remaining() const {
 }
 
 size_t SearchContext::batch_size() const {
-  return static_cast<size_t>(std::max(1, session_.pool().jobs())) * 2;
+  return static_cast<size_t>(std::max(1, session_.planned_jobs())) * 2;
 }
 
 std::optional<std::optional<uint64_t>> SearchContext::lookup(const Genome& g) const {

@@ -35,6 +35,37 @@ std::string slurp(const std::filesystem::path& p) {
 
 size_t lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
 
+TEST(CliEval, ParallelRunsShareTheWorkers) {
+  test::TempDir dir;
+  auto sample = (test::source_dir() / "data" / "sample").string();
+  auto bad = cli({"eval", "--suite", sample, "--method", "rio", "--budget-evals", "10", "--parallel-runs", "-1",
+                  "--out", (dir.path / "bad").string()});
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  EXPECT_NE(bad.err.find("--parallel-runs"), std::string::npos) << bad.err;
+
+  auto run = dir.path / "run";
+  auto e = cli({"eval", "--suite", sample, "--method", "rio", "--budget-evals", "10", "-j", "2", "--parallel-runs", "2",
+                "--out", run.string()});
+  ASSERT_EQ(e.exit_code, 0) << e.err << e.out;
+  EXPECT_NE(e.out.find("6 run(s) made"), std::string::npos) << e.out;
+  EXPECT_NE(e.out.find("2 runs at once, 2/2 = 1 workers per run"), std::string::npos) << e.out;
+  auto records = slurp(run / "records.jsonl");
+  EXPECT_EQ(lines(records), 6u);
+  std::set<std::string> programs;
+  std::istringstream in(records);
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line);
+    programs.insert(j["program"].get<std::string>());
+    EXPECT_EQ(j["jobs"], 1);
+    EXPECT_EQ(j["parallel_runs"], 2);
+  }
+  EXPECT_EQ(programs.size(), 6u);  // each run once
+  auto info = nlohmann::json::parse(slurp(run / "run.json"));
+  EXPECT_EQ(info["parallel_runs"], 2);
+  EXPECT_EQ(info["jobs_per_run"], 1);
+  EXPECT_GT(info["cpu_utilisation"].get<double>(), 0);
+}
+
 TEST(CliEval, EvalThenReport) {
   test::TempDir dir;
   auto run = (dir.path / "run").string();
