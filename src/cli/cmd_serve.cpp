@@ -17,9 +17,11 @@
 #include "agent/toolbox.h"
 #include "cli/cli_common.h"
 #include "cli/command_registry.h"
+#include "serve/tool_server.h"
+#if CR1_WITH_MODEL
 #include "serve/chat_completion_server.h"
 #include "serve/chat_model.h"
-#include "serve/tool_server.h"
+#endif
 
 namespace cr1::cli {
 namespace {
@@ -76,6 +78,7 @@ RunningService start_tool_service(const ServeArgs& a, int port_wanted, std::shar
           fmt::format("http://{}:{}", a.host, port), [server] { server->stop(); }};
 }
 
+#if CR1_WITH_MODEL
 // The model directory is checked before anything listens: a bad one is exit 2 with one line.
 RunningService start_chat_service(const ServeArgs& a, std::shared_ptr<void>& keep) {
   if (a.max_batch < 1) throw CliError("--max-batch must be at least 1");
@@ -98,6 +101,11 @@ RunningService start_chat_service(const ServeArgs& a, std::shared_ptr<void>& kee
   return {fmt::format("model '{}' (POST /v1/chat/completions, GET /v1/models)", chat->name()),
           fmt::format("http://{}:{}/v1", a.host, port), [server] { server->stop(); }};
 }
+#else  // a build without libtorch (CR1_WITH_TORCH=OFF) has no chat server (src/CMakeLists.txt leaves it out)
+RunningService start_chat_service(const ServeArgs&, std::shared_ptr<void>&) {
+  throw CliError("this build has no model support (built without libtorch)");
+}
+#endif
 
 void run_serve(const ServeArgs& a) {
   if (!a.tools && a.model.empty())
