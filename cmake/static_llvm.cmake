@@ -1,8 +1,8 @@
 # CR1_STATIC_LLVM: a compiler-r1 binary that runs on a machine with no LLVM (the GPU machine: Ubuntu 24.04,
 # newer glibc, no network), carried there by scripts/gpu/pack_cpu_job.sh. Included from the top
 # CMakeLists.txt after src/, it swaps the shared libraries that the layers link for static ones:
-#   LLVM (Debian's libLLVM.so)   -> the static component archives (libLLVM*.a), all targets included
-#                                   (ir/pipeline_runner initialises every target, as opt does)
+#   LLVM (Debian's libLLVM.so)   -> the static component archives (libLLVM*.a): the native target only
+#                                   (CR1_NATIVE_TARGET_ONLY, below; OFF: all targets, as opt has)
 #   fmt, spdlog                  -> their header-only forms (Debian ships no static archives)
 #   SQLite, PCRE2, ICU           -> libsqlite3.a, libpcre2-8.a, libicuuc.a (+ libicudata.a: CR1_STATIC_ICU_DATA)
 # and links with --as-needed (LLVMSupport names libz3 and libxml2, which nothing we link calls) and
@@ -19,9 +19,19 @@ if(CR1_WITH_TORCH)
   message(FATAL_ERROR "CR1_STATIC_LLVM needs -DCR1_WITH_TORCH=OFF (libtorch is not carried)")
 endif()
 
+# All 21 targets are most of the binary (21 MiB of xz). Our IR is the host's (clang here, the corpora), so
+# by default only the native target is linked and initialised (ir/pipeline_runner.cpp); a module for
+# another target is then an error, not counts that silently differ from opt's.
+option(CR1_NATIVE_TARGET_ONLY "With CR1_STATIC_LLVM, link only the native LLVM target (${LLVM_NATIVE_ARCH})" ON)
+if(CR1_NATIVE_TARGET_ONLY)
+  set(CR1_STATIC_LLVM_TARGETS ${LLVM_NATIVE_ARCH})
+  target_compile_definitions(cr1_ir PRIVATE CR1_NATIVE_TARGET_ONLY=1)
+else()
+  set(CR1_STATIC_LLVM_TARGETS ${LLVM_TARGETS_TO_BUILD})
+endif()
 # The same components as the shared-library-free branch of src/CMakeLists.txt.
 llvm_map_components_to_libnames(CR1_STATIC_LLVM_LIBS
-  core irreader bitreader bitwriter linker passes transformutils analysis target ${LLVM_TARGETS_TO_BUILD})
+  core irreader bitreader bitwriter linker passes transformutils analysis target ${CR1_STATIC_LLVM_TARGETS})
 foreach(lib IN LISTS CR1_STATIC_LLVM_LIBS)
   get_target_property(type ${lib} TYPE)
   if(NOT type STREQUAL "STATIC_LIBRARY")
@@ -101,4 +111,4 @@ cr1_swap_links(PkgConfig::ICU cr1_static_icu)
 target_link_options(compiler-r1 PRIVATE -Wl,--as-needed -Wl,--gc-sections -Wl,--disable-new-dtags)
 set_target_properties(compiler-r1 PROPERTIES BUILD_RPATH "\$ORIGIN/lib" INSTALL_RPATH "\$ORIGIN/lib")
 list(LENGTH CR1_STATIC_LLVM_LIBS n)
-message(STATUS "CR1_STATIC_LLVM: compiler-r1 links ${n} static LLVM libraries; rpath $ORIGIN/lib")
+message(STATUS "CR1_STATIC_LLVM: compiler-r1 links ${n} static LLVM libraries (targets: ${CR1_STATIC_LLVM_TARGETS}); rpath $ORIGIN/lib")

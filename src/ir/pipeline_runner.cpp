@@ -23,20 +23,37 @@
 namespace cr1::ir {
 namespace {
 
+// CR1_NATIVE_TARGET_ONLY (the static build's default, cmake/static_llvm.cmake): only the host's target is
+// linked, which makes the portable binary a fraction of the size; IR for another target is then refused
+// (target_machine_for) rather than counted with a generic TTI.
 void initialize_targets() {
   static std::once_flag once;
   std::call_once(once, [] {
+#if CR1_NATIVE_TARGET_ONLY
+    llvm::InitializeNativeTarget();  // its TargetInfo, Target and MC layer
+#else
     llvm::InitializeAllTargetInfos();
     llvm::InitializeAllTargets();
     llvm::InitializeAllTargetMCs();
+#endif
   });
+}
+
+// The targets this binary can build a TargetMachine for, e.g. "x86, x86-64".
+std::string linked_targets() {
+  std::string out;
+  for (const llvm::Target& t : llvm::TargetRegistry::targets()) out += (out.empty() ? "" : ", ") + std::string(t.getName());
+  return out.empty() ? "none" : out;
 }
 
 // opt builds a TargetMachine for the module's triple with the default CPU and
 // features (the functions' own target-cpu attributes still apply through TTI).
 // Without one, TTI-driven passes (simplifycfg's lookup tables, unrolling, ...)
 // would see a generic target and counts would differ from opt's.
-llvm::TargetMachine* target_machine_for(const std::string& triple) {
+// Like opt, a triple whose architecture LLVM does not know gets no TargetMachine (and counts as opt's
+// do); one of a known architecture whose target this binary does not link (a native-only build) is an
+// error, since its counts would silently differ from those of an LLVM that has the target.
+Expected<llvm::TargetMachine*> target_machine_for(const std::string& triple) {
   initialize_targets();
   static std::mutex mu;
   static std::map<std::string, std::unique_ptr<llvm::TargetMachine>> cache;
@@ -59,6 +76,11 @@ llvm::TargetMachine* target_machine_for(const std::string& triple) {
 #endif
     if (const llvm::Target* target = llvm::TargetRegistry::lookupTarget(tt, err))
       tm.reset(target->createTargetMachine(tt, "", "", llvm::TargetOptions(), std::nullopt, std::nullopt, level));
+    else if (llvm::Triple(triple).getArch() != llvm::Triple::UnknownArch)
+      return make_error(ErrorKind::invalid_input,
+                        fmt::format("target triple '{}': its LLVM target is not linked into this compiler-r1 (it has: {}); "
+                                    "use a build with all LLVM targets (-DCR1_NATIVE_TARGET_ONLY=OFF)",
+                                    triple, linked_targets()));
   }
   auto* raw = tm.get();
   cache.emplace(triple, std::move(tm));
@@ -89,10 +111,12 @@ Status check_pipeline(std::string_view pipeline) {
 
 Status run_pipeline(llvm::Module& module, std::string_view pipeline, const RunOptions& options) {
 #if LLVM_VERSION_MAJOR >= 21
-  llvm::TargetMachine* tm = target_machine_for(module.getTargetTriple().str());
+  auto target = target_machine_for(module.getTargetTriple().str());
 #else
-  llvm::TargetMachine* tm = target_machine_for(module.getTargetTriple());
+  auto target = target_machine_for(module.getTargetTriple());
 #endif
+  if (!target) return target.take_error();
+  llvm::TargetMachine* tm = *target;
 
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
