@@ -103,7 +103,7 @@ RunningService start_chat_service(const ServeArgs& a, std::shared_ptr<void>& kee
 }
 #else  // a build without libtorch (CR1_WITH_TORCH=OFF) has no chat server (src/CMakeLists.txt leaves it out)
 RunningService start_chat_service(const ServeArgs&, std::shared_ptr<void>&) {
-  throw CliError("this build has no model support (built without libtorch)");
+  throw CliError("--model: this build has no model support (built without libtorch)");
 }
 #endif
 
