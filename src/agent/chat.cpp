@@ -2,37 +2,10 @@
 
 #include <fmt/format.h>
 
+#include "util/python_json.h"
+
 namespace cr1::agent {
 namespace {
-
-template <class Json>
-void dump_python(const Json& v, std::string& out) {
-  if (v.is_object()) {
-    out += '{';
-    bool first = true;
-    for (auto it = v.begin(); it != v.end(); ++it) {
-      if (!first) out += ", ";
-      first = false;
-      out += Json(it.key()).dump(-1, ' ', false, Json::error_handler_t::replace);
-      out += ": ";
-      dump_python(it.value(), out);
-    }
-    out += '}';
-  } else if (v.is_array()) {
-    out += '[';
-    bool first = true;
-    for (const auto& e : v) {
-      if (!first) out += ", ";
-      first = false;
-      dump_python(e, out);
-    }
-    out += ']';
-  } else {
-    // Scalars: nlohmann escapes strings like Python with ensure_ascii=False; invalid UTF-8 from a
-    // model is replaced rather than thrown on.
-    out += v.dump(-1, ' ', false, Json::error_handler_t::replace);
-  }
-}
 
 void open_turn(std::string& out, std::string_view role) {
   out += kImStart;
@@ -68,13 +41,13 @@ bool messages_from_json(const nlohmann::json& j, std::vector<ChatMessage>& out, 
 
 std::string python_json(const nlohmann::json& value) {
   std::string out;
-  dump_python(value, out);
+  append_python_json(value, out);
   return out;
 }
 
 std::string python_json(const nlohmann::ordered_json& value) {
   std::string out;
-  dump_python(value, out);
+  append_python_json(value, out);
   return out;
 }
 

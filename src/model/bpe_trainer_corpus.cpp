@@ -4,36 +4,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/python_json.h"
+
 namespace cr1::model {
 namespace {
 
 using ojson = nlohmann::ordered_json;
-
-// JSON as Python's json.dumps(ensure_ascii=False) writes it (", " and ": "), which is what the chat
-// template's tojson filter gives in transformers.
-void python_json(const ojson& v, std::string& out) {
-  if (v.is_object()) {
-    out += '{';
-    bool first = true;
-    for (auto it = v.begin(); it != v.end(); ++it) {
-      if (!first) out += ", ";
-      first = false;
-      out += ojson(it.key()).dump(-1, ' ', false, ojson::error_handler_t::replace);
-      out += ": ";
-      python_json(it.value(), out);
-    }
-    out += '}';
-  } else if (v.is_array()) {
-    out += '[';
-    for (size_t i = 0; i < v.size(); ++i) {
-      if (i) out += ", ";
-      python_json(v[i], out);
-    }
-    out += ']';
-  } else {
-    out += v.dump(-1, ' ', false, ojson::error_handler_t::replace);
-  }
-}
 
 std::string content_text(const ojson& m) {
   auto it = m.find("content");
@@ -73,7 +49,7 @@ Expected<std::string> render_training_conversation(const ojson& record) {
            "You are provided with function signatures within <tools></tools> XML tags:\n<tools>";
     for (const auto& t : *tools) {
       out += '\n';
-      python_json(t, out);
+      append_python_json(t, out);
     }
     out += "\n</tools>\n\nFor each function call, return a json object with function name and arguments within "
            "<tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": "
@@ -97,7 +73,7 @@ Expected<std::string> render_training_conversation(const ojson& record) {
       for (const auto& call : *calls) {
         const ojson& fn = call.contains("function") ? call["function"] : call;
         out += "\n<tool_call>\n{\"name\": \"" + fn.value("name", std::string()) + "\", \"arguments\": ";
-        python_json(fn.value("arguments", ojson::object()), out);
+        append_python_json(fn.value("arguments", ojson::object()), out);
         out += "}\n</tool_call>";
       }
       out += "<|im_end|>\n";
