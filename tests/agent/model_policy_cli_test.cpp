@@ -60,6 +60,7 @@ TEST(CliAgentModel, ExactCountsForOtherPoliciesWithATokenizer) {
 }
 
 TEST(CliAgentModel, BadModelFolderIsAOneLineUsageError) {
+  if (!agent::ModelPolicy::available()) GTEST_SKIP() << "built without libtorch";
   test::TempDir dir;
   auto r = cli({"agent", "run", test::example("matrix.c").string(), "--policy", "model", "--model",
                 (dir.path / "nope").string()});
