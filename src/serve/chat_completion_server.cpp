@@ -89,9 +89,6 @@ struct ChatCompletionServer::State {
   uint64_t salt = 0;
   std::mutex seeds_mu;
   std::mt19937_64 seeds;  // for requests without a seed
-  std::mutex join_mu, done_mu;
-  std::condition_variable done_cv;
-  bool done = false;  // the listening thread has returned
 
   uint64_t random_seed() {
     std::lock_guard lock(seeds_mu);
@@ -101,7 +98,7 @@ struct ChatCompletionServer::State {
 
 ChatCompletionServer::ChatCompletionServer(const ChatModel& model, ChatServerOptions options)
     : model_(model), o_(std::move(options)), state_(std::make_unique<State>(model, o_.batching)),
-      server_(std::make_unique<httplib::Server>()) {
+      server_(std::make_unique<httplib::Server>()), listener_(std::make_unique<BackgroundListener>(*server_)) {
   add_routes();
 }
 
@@ -112,10 +109,7 @@ model::BatchingStats ChatCompletionServer::batching_stats() const { return state
 
 void ChatCompletionServer::add_routes() {
   auto& s = *server_;
-  const int threads = std::max(1, o_.threads);
-  s.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
-  s.set_payload_max_length(o_.max_body_bytes);
-  refuse_port_sharing(s);
+  configure_server(s, o_.threads, o_.max_body_bytes);
   const auto started = static_cast<int64_t>(std::time(nullptr));
 
   auto model_card = [this, started] {
@@ -304,43 +298,8 @@ void ChatCompletionServer::add_routes() {
   });
 }
 
-Expected<int> ChatCompletionServer::start() {
-  if (thread_.joinable()) return port_;
-  int port = o_.port == 0 ? server_->bind_to_any_port(o_.host) : (server_->bind_to_port(o_.host, o_.port) ? o_.port : -1);
-  if (port < 0)
-    return make_error(ErrorKind::io, fmt::format("cannot listen on {}:{} (in use, or not an address of this host)",
-                                                 o_.host, o_.port));
-  port_ = port;
-  raise_listen_backlog(port_);
-  thread_ = std::thread([this] {
-    server_->listen_after_bind();
-    {
-      std::lock_guard lock(state_->done_mu);
-      state_->done = true;
-    }
-    state_->done_cv.notify_all();
-  });
-  // httplib's stop() does nothing until the accept loop runs: wait for it, so that a stop right after
-  // start() is not lost.
-  for (;;) {
-    if (server_->is_running()) break;
-    std::lock_guard lock(state_->done_mu);
-    if (state_->done) return make_error(ErrorKind::io, fmt::format("{}:{}: the server stopped at once", o_.host, port_));
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return port_;
-}
-
-void ChatCompletionServer::stop() {
-  server_->stop();
-  std::lock_guard lock(state_->join_mu);
-  if (thread_.joinable()) thread_.join();
-}
-
-void ChatCompletionServer::wait() {
-  if (port_ < 0) return;
-  std::unique_lock lock(state_->done_mu);
-  state_->done_cv.wait(lock, [this] { return state_->done; });
-}
+Expected<int> ChatCompletionServer::start() { return listener_->start(o_.host, o_.port); }
+void ChatCompletionServer::stop() { listener_->stop(); }
+void ChatCompletionServer::wait() { listener_->wait(); }
 
 }  // namespace cr1::serve

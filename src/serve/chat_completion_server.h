@@ -16,10 +16,10 @@
 
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "model/batched_generator.h"
 #include "serve/chat_model.h"
+#include "serve/http_listen.h"
 #include "util/expected.h"
 
 namespace httplib {
@@ -51,7 +51,7 @@ class ChatCompletionServer {
   // Blocks until stop() is called from another thread.
   void wait();
 
-  int port() const { return port_; }
+  int port() const { return listener_->port(); }
   const std::string& host() const { return o_.host; }
   uint64_t requests() const;
   model::BatchingStats batching_stats() const;
@@ -64,8 +64,7 @@ class ChatCompletionServer {
   ChatServerOptions o_;
   std::unique_ptr<State> state_;
   std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
-  int port_ = -1;
+  std::unique_ptr<BackgroundListener> listener_;  // after server_: stops before it goes
 };
 
 }  // namespace cr1::serve

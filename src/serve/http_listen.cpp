@@ -4,8 +4,12 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <string>
+
+#include <fmt/format.h>
 
 #include <httplib.h>
 
@@ -38,6 +42,52 @@ void raise_listen_backlog(int port) {
                                              : -1;
     if (bound == port) ::listen(fd, SOMAXCONN);
   }
+}
+
+void configure_server(httplib::Server& server, int threads, size_t max_body_bytes) {
+  const auto n = static_cast<size_t>(std::max(1, threads));
+  server.new_task_queue = [n] { return new httplib::ThreadPool(n); };
+  server.set_payload_max_length(max_body_bytes);
+  refuse_port_sharing(server);
+}
+
+Expected<int> BackgroundListener::start(const std::string& host, int port) {
+  if (thread_.joinable()) return port_;
+  int bound = port == 0 ? server_.bind_to_any_port(host) : (server_.bind_to_port(host, port) ? port : -1);
+  if (bound < 0)
+    return make_error(ErrorKind::io,
+                      fmt::format("cannot listen on {}:{} (in use, or not an address of this host)", host, port));
+  port_ = bound;
+  raise_listen_backlog(port_);
+  thread_ = std::thread([this] {
+    server_.listen_after_bind();
+    {
+      std::lock_guard lock(done_mu_);
+      done_ = true;
+    }
+    done_cv_.notify_all();
+  });
+  // httplib's stop() does nothing until the accept loop runs: wait for it, so that a stop right after
+  // start() is not lost.
+  for (;;) {
+    if (server_.is_running()) break;
+    std::lock_guard lock(done_mu_);
+    if (done_) return make_error(ErrorKind::io, fmt::format("{}:{}: the server stopped at once", host, port_));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return port_;
+}
+
+void BackgroundListener::stop() {
+  server_.stop();
+  std::lock_guard lock(join_mu_);
+  if (thread_.joinable()) thread_.join();
+}
+
+void BackgroundListener::wait() {
+  if (port_ < 0) return;
+  std::unique_lock lock(done_mu_);
+  done_cv_.wait(lock, [this] { return done_; });
 }
 
 }  // namespace cr1::serve

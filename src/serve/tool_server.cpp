@@ -37,14 +37,11 @@ bool known_tool(std::string_view name) {
 
 struct ToolServer::Counters {
   std::atomic<uint64_t> requests{0};
-  std::mutex join_mu, done_mu;
-  std::condition_variable done_cv;
-  bool done = false;  // the listening thread has returned
 };
 
 ToolServer::ToolServer(agent::Toolbox& toolbox, ToolServerOptions options)
     : toolbox_(toolbox), o_(std::move(options)), server_(std::make_unique<httplib::Server>()),
-      counters_(std::make_unique<Counters>()) {
+      listener_(std::make_unique<BackgroundListener>(*server_)), counters_(std::make_unique<Counters>()) {
   add_routes();
 }
 
@@ -54,10 +51,7 @@ uint64_t ToolServer::requests() const { return counters_->requests.load(); }
 
 void ToolServer::add_routes() {
   auto& s = *server_;
-  int threads = std::max(1, o_.threads);
-  s.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
-  s.set_payload_max_length(o_.max_body_bytes);
-  refuse_port_sharing(s);
+  configure_server(s, o_.threads, o_.max_body_bytes);
 
   s.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
     ++counters_->requests;
@@ -98,43 +92,8 @@ void ToolServer::add_routes() {
   });
 }
 
-Expected<int> ToolServer::start() {
-  if (thread_.joinable()) return port_;
-  int port = o_.port == 0 ? server_->bind_to_any_port(o_.host) : (server_->bind_to_port(o_.host, o_.port) ? o_.port : -1);
-  if (port < 0)
-    return make_error(ErrorKind::io, fmt::format("cannot listen on {}:{} (in use, or not an address of this host)",
-                                                 o_.host, o_.port));
-  port_ = port;
-  raise_listen_backlog(port_);
-  thread_ = std::thread([this] {
-    server_->listen_after_bind();
-    {
-      std::lock_guard lock(counters_->done_mu);
-      counters_->done = true;
-    }
-    counters_->done_cv.notify_all();
-  });
-  // httplib's stop() does nothing until the accept loop runs: wait for it, so
-  // that a stop right after start() is not lost.
-  for (;;) {
-    if (server_->is_running()) break;
-    std::lock_guard lock(counters_->done_mu);
-    if (counters_->done) return make_error(ErrorKind::io, fmt::format("{}:{}: the server stopped at once", o_.host, port_));
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return port_;
-}
-
-void ToolServer::stop() {
-  server_->stop();
-  std::lock_guard lock(counters_->join_mu);
-  if (thread_.joinable()) thread_.join();
-}
-
-void ToolServer::wait() {
-  if (port_ < 0) return;  // never started
-  std::unique_lock lock(counters_->done_mu);
-  counters_->done_cv.wait(lock, [this] { return counters_->done; });
-}
+Expected<int> ToolServer::start() { return listener_->start(o_.host, o_.port); }
+void ToolServer::stop() { listener_->stop(); }
+void ToolServer::wait() { listener_->wait(); }
 
 }  // namespace cr1::serve

@@ -12,9 +12,9 @@
 
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "agent/toolbox.h"
+#include "serve/http_listen.h"
 #include "util/expected.h"
 
 namespace httplib {
@@ -45,7 +45,7 @@ class ToolServer {
   // Blocks until stop() is called (from another thread).
   void wait();
 
-  int port() const { return port_; }
+  int port() const { return listener_->port(); }
   const std::string& host() const { return o_.host; }
   uint64_t requests() const;
 
@@ -55,8 +55,7 @@ class ToolServer {
   agent::Toolbox& toolbox_;
   ToolServerOptions o_;
   std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
-  int port_ = -1;
+  std::unique_ptr<BackgroundListener> listener_;  // after server_: stops before it goes
   struct Counters;
   std::unique_ptr<Counters> counters_;
 };
