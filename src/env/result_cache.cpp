@@ -2,6 +2,10 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -20,6 +24,23 @@ struct Stmt {
   void bind(int i, double v) { sqlite3_bind_double(s, i, v); }
 };
 
+constexpr auto kBusyWait = std::chrono::seconds(30);
+
+bool is_busy(int rc) { return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED; }
+
+// SQLite skips the busy handler in a few cases (changing the journal mode while
+// another process opens the same new file; a WAL recovery in progress), so the
+// steps that take locks retry SQLITE_BUSY themselves, with backoff, up to 30 s.
+template <class Step>
+int retry_while_busy(Step&& step) {
+  const auto deadline = std::chrono::steady_clock::now() + kBusyWait;
+  for (int delay_ms = 1;; delay_ms = std::min(delay_ms * 2, 50)) {
+    int rc = step();
+    if (!is_busy(rc) || std::chrono::steady_clock::now() > deadline) return rc;
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+  }
+}
+
 }  // namespace
 
 ResultCache::ResultCache() : llvm_version_(ir::llvm_version()) {}
@@ -37,7 +58,7 @@ Expected<std::unique_ptr<ResultCache>> ResultCache::open(const std::string& path
 }
 
 Status ResultCache::init_db() {
-  sqlite3_busy_timeout(db_, 30'000);
+  sqlite3_busy_timeout(db_, static_cast<int>(std::chrono::milliseconds(kBusyWait).count()));
   const char* sql =
       "PRAGMA journal_mode=WAL;"
       "PRAGMA synchronous=NORMAL;"
@@ -46,7 +67,12 @@ Status ResultCache::init_db() {
       "  status TEXT NOT NULL, instruction_count INTEGER, pass_seconds REAL, message TEXT,"
       "  PRIMARY KEY (module_hash, llvm, pipeline)) WITHOUT ROWID;";
   char* err = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+  int rc = retry_while_busy([&] {
+    sqlite3_free(err);
+    err = nullptr;
+    return sqlite3_exec(db_, sql, nullptr, nullptr, &err);  // idempotent, so safe to rerun
+  });
+  if (rc != SQLITE_OK) {
     std::string why = err ? err : "unknown error";
     sqlite3_free(err);
     return make_error(ErrorKind::io, fmt::format("not a usable cache database: {}", why));
@@ -98,24 +124,30 @@ void ResultCache::put_many(const std::string& module_hash,
   for (const auto& [pipeline, r] : entries)
     if (r.cacheable()) memory_[key(module_hash, pipeline)] = r;
   if (!db_) return;
-  sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
   Stmt ins(db_, "INSERT OR REPLACE INTO results VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-  for (const auto& [pipeline, r] : entries) {
-    if (!r.cacheable()) continue;
-    sqlite3_reset(ins.s);
-    ins.bind(1, module_hash);
-    ins.bind(2, llvm_version_);
-    ins.bind(3, pipeline);
-    ins.bind(4, std::string(eval_status_name(r.status)));
-    ins.bind(5, static_cast<int64_t>(r.instruction_count));
-    ins.bind(6, r.pass_seconds);
-    ins.bind(7, r.message);
-    if (sqlite3_step(ins.s) != SQLITE_DONE) spdlog::warn("cache: insert failed: {}", sqlite3_errmsg(db_));
-  }
-  if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
-    spdlog::warn("cache: commit failed: {}", sqlite3_errmsg(db_));
-    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-  }
+  // One transaction per batch; a busy database rolls it back and retries it whole.
+  int rc = retry_while_busy([&] {
+    int r = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+    if (r != SQLITE_OK) return r;
+    for (const auto& [pipeline, res] : entries) {
+      if (!res.cacheable()) continue;
+      sqlite3_reset(ins.s);
+      ins.bind(1, module_hash);
+      ins.bind(2, llvm_version_);
+      ins.bind(3, pipeline);
+      ins.bind(4, std::string(eval_status_name(res.status)));
+      ins.bind(5, static_cast<int64_t>(res.instruction_count));
+      ins.bind(6, res.pass_seconds);
+      ins.bind(7, res.message);
+      if (r = sqlite3_step(ins.s); r != SQLITE_DONE) break;
+      r = SQLITE_OK;
+    }
+    if (r == SQLITE_OK) r = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
+    if (r != SQLITE_OK) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    return r;
+  });
+  sqlite3_reset(ins.s);
+  if (rc != SQLITE_OK) spdlog::warn("cache: writing {} results failed: {}", entries.size(), sqlite3_errstr(rc));
 }
 
 size_t ResultCache::memory_size() const {
