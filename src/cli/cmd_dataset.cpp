@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <cstdlib>
 #include <map>
 
 #include <fmt/format.h>
@@ -71,38 +72,61 @@ void run_build(const BuildArgs& a) {
   o.recipe = unwrap(ir::parse_recipe(a.recipe));
   if (a.target) o.target_ok = a.target;
 
-  std::vector<data::BuildJob> jobs;
-  if (a.from == "csmith" || a.from == "llvm-stress") {
-    auto seeds = parse_seeds(a.seeds);
-    jobs = a.from == "csmith" ? data::csmith_jobs(seeds.first, seeds.last, o)
-                              : data::llvm_stress_jobs(seeds.first, seeds.last, o);
-  } else if (a.from == "debian") {
-    // Checked before the long work starts.
-  } else {
-    jobs = unwrap(data::folder_jobs(a.from, o));
+  // Several sources go into one corpus, one after the other: "debian,csmith".
+  std::vector<std::string> sources;
+  for (size_t at = 0; at <= a.from.size();) {
+    size_t comma = std::min(a.from.find(',', at), a.from.size());
+    if (comma == at) throw CliError(fmt::format("--from: empty source in '{}'", a.from));
+    sources.push_back(a.from.substr(at, comma - at));
+    at = comma + 1;
+  }
+  // Job lists are made (and folders checked) before the long work starts.
+  std::vector<std::vector<data::BuildJob>> jobs(sources.size());
+  for (size_t i = 0; i < sources.size(); ++i) {
+    const auto& from = sources[i];
+    if (from == "csmith" || from == "llvm-stress") {
+      auto seeds = parse_seeds(a.seeds);
+      jobs[i] = from == "csmith" ? data::csmith_jobs(seeds.first, seeds.last, o, std::filesystem::path(a.out) / "cache")
+                                 : data::llvm_stress_jobs(seeds.first, seeds.last, o);
+    } else if (from != "debian") {
+      jobs[i] = unwrap(data::folder_jobs(from, o));
+    }
   }
   auto manifest = unwrap(data::Manifest::open(a.out));
   if (manifest.torn_lines()) spdlog::warn("{}: skipped {} torn manifest line(s); those programs are rebuilt", a.out, manifest.torn_lines());
 
   auto t0 = std::chrono::steady_clock::now();
   data::BuildSummary s;
-  if (a.from == "debian") {
-    data::DebianBuildOptions d;
-    d.package_list = a.packages.empty() ? std::filesystem::path(CR1_SOURCE_DIR) / "data/debian-packages.txt"
-                                        : std::filesystem::path(a.packages);
-    d.only = a.only;
-    d.cache_dir = a.cache_dir;
-    d.whole_programs = a.whole_programs;
-    s = unwrap(data::build_debian_corpus(d, o, manifest));
-  } else {
-    s = data::build_corpus(jobs, o, manifest);
+  for (size_t i = 0; i < sources.size(); ++i) {
+    if (sources[i] == "debian") {
+      data::DebianBuildOptions d;
+      d.package_list = a.packages.empty() ? std::filesystem::path(CR1_SOURCE_DIR) / "data/debian-packages.txt"
+                                          : std::filesystem::path(a.packages);
+      d.only = a.only;
+      d.cache_dir = a.cache_dir;
+      d.whole_programs = a.whole_programs;
+      s.add(unwrap(data::build_debian_corpus(d, o, manifest)));
+    } else {
+      s.add(data::build_corpus(jobs[i], o, manifest));
+    }
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  double load[3] = {0, 0, 0};
+  bool have_load = ::getloadavg(load, 3) == 3;
   append_build_log(manifest, {{"from", a.from}, {"seeds", a.seeds}, {"seconds", secs}, {"ok", s.ok},
                               {"filtered", s.filtered}, {"duplicate", s.duplicate}, {"failed", s.failed},
-                              {"skipped", s.skipped}, {"jobs", a.jobs}});
+                              {"skipped", s.skipped}, {"jobs", a.jobs}, {"cpu_seconds", s.cpu_seconds},
+                              {"stages", s.stages}, {"outcomes", s.outcomes},
+                              {"loadavg", have_load ? nlohmann::json({load[0], load[1], load[2]}) : nlohmann::json()}});
   fmt::print("built {}: {} ok, {} filtered, {} duplicate, {} failed, {} already done, in {:.1f} s\n", a.out, s.ok,
              s.filtered, s.duplicate, s.failed, s.skipped, secs);
+  if (!s.stages.empty()) {
+    fmt::print("\nCPU time per stage (user+sys, subprocesses included):\n{}", data::format_stage_table(s.stages));
+    fmt::print("\nCPU time per outcome (wall: sum over jobs):\n{}", data::format_stage_table(s.outcomes));
+  }
+  fmt::print("\nCPU {:.1f} s in all (this process and its children), wall {:.1f} s", s.cpu_seconds, secs);
+  if (have_load) fmt::print(", load average {:.2f} {:.2f} {:.2f} at the end", load[0], load[1], load[2]);
+  fmt::print("\n");
   fmt::print("corpus now has {} programs\n", manifest.count(data::RecordStatus::ok));
 }
 
@@ -168,7 +192,10 @@ void add_dataset_command(CLI::App& app) {
 
   auto b = std::make_shared<BuildArgs>();
   auto* build = ds->add_subcommand("build", "Build (or resume building) a corpus");
-  build->add_option("--from", b->from, "debian | csmith | llvm-stress | a folder of .c/.cc/.ll/.bc files")->required();
+  build->add_option("--from", b->from,
+                    "debian | csmith | llvm-stress | a folder of .c/.cc/.ll/.bc files; several, comma-separated "
+                    "(debian,csmith), go into one corpus in that order")
+      ->required();
   build->add_option("--out", b->out, "Corpus folder (manifest.jsonl + programs/)")->required();
   build->add_option("-j,--jobs", b->jobs, "Parallel jobs (default: all cores)");
   build->add_option("--seeds", b->seeds, "Seed range for generators, e.g. 1-5000 (default 1-1000)");

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cmath>
+
 #include <fmt/format.h>
 #include <llvm/ADT/StringExtras.h>
 #include <llvm/IR/Module.h>
@@ -39,7 +41,9 @@ uint64_t count_after(const llvm::Module& m, ir::OptLevel level, std::string& err
 }
 
 // Child side: make, measure and store one program.
-ProgramRecord measure(const BuildJob& job, const BuildOptions& options, const fs::path& corpus_dir) {
+// `known` is the manifest as the parent had it when this child was forked.
+ProgramRecord measure(const BuildJob& job, const BuildOptions& options, const Manifest& known) {
+  const fs::path& corpus_dir = known.dir();
   auto t0 = std::chrono::steady_clock::now();
   ProgramRecord r;
   r.uri = job.uri;
@@ -49,6 +53,12 @@ ProgramRecord measure(const BuildJob& job, const BuildOptions& options, const fs
   r.split = split_of_group(job.group);
   auto done = [&]() -> ProgramRecord& {
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    // Whatever the child spent after loading: hashing, -Oz, features, writing.
+    CpuSample end = cpu_now();
+    double before = 0;
+    for (const auto& [stage, cpu] : r.cpu) before += cpu;
+    if (!r.cpu.empty()) r.cpu["measure"] = std::max(0.0, end.self + end.children - before);
+    for (auto& [stage, cpu] : r.cpu) cpu = std::round(cpu * 1000) / 1000;
     return r;
   };
 
@@ -62,7 +72,22 @@ ProgramRecord measure(const BuildJob& job, const BuildOptions& options, const fs
     }
   } cleanup{scratch};
 
+  // The child's rusage starts at zero after fork, so these cover this job only.
+  CpuSample c0 = cpu_now();
+  if (job.generate) {
+    auto generated = job.generate(scratch);
+    CpuSample g = cpu_now();
+    r.cpu["generate"] = g.self - c0.self + g.children - c0.children;
+    c0 = g;
+    if (!generated) {
+      r.reason = generated.error().message;
+      return done();
+    }
+  }
   auto program = job.load(scratch);
+  CpuSample c1 = cpu_now();
+  r.cpu["compile"] = c1.children - c0.children;  // clang (a subprocess)
+  r.cpu["load"] = c1.self - c0.self;            // reading and linking its bitcode
   if (job.source_bytes) r.source_hash = blake3_hex(job.source_bytes());
   if (!program) {
     r.reason = program.error().message;
@@ -75,6 +100,13 @@ ProgramRecord measure(const BuildJob& job, const BuildOptions& options, const fs
   if (r.instruction_count < options.min_insts || r.instruction_count > options.max_insts) {
     r.status = RecordStatus::filtered;
     r.reason = fmt::format("{} instructions, outside {}..{}", r.instruction_count, options.min_insts, options.max_insts);
+    return done();
+  }
+  // Same IR as a program already in the corpus: the manifest will record a
+  // duplicate of it whatever -Oz says (it said the same for the first), so
+  // skip the measurement. Found before -Oz, it costs nothing more.
+  if (known.uri_of_hash(r.ir_hash)) {
+    r.status = RecordStatus::ok;
     return done();
   }
   std::string error;
@@ -135,8 +167,21 @@ std::string program_file_name(const std::string& uri) {
   return name;
 }
 
+void BuildSummary::add(const BuildSummary& part) {
+  skipped += part.skipped;
+  ok += part.ok;
+  filtered += part.filtered;
+  duplicate += part.duplicate;
+  failed += part.failed;
+  seconds += part.seconds;
+  stages.add(part.stages);
+  outcomes.add(part.outcomes);
+  cpu_seconds += part.cpu_seconds;
+}
+
 BuildSummary build_corpus(const std::vector<BuildJob>& jobs, const BuildOptions& options, Manifest& manifest) {
   auto t0 = std::chrono::steady_clock::now();
+  CpuSample cpu0 = cpu_now();
   BuildSummary summary;
   std::vector<const BuildJob*> todo;
   for (const auto& j : jobs) {
@@ -146,10 +191,9 @@ BuildSummary build_corpus(const std::vector<BuildJob>& jobs, const BuildOptions&
   ProgressBar bar("building", todo.size(), options.progress);
   size_t finished = 0;
   auto reached_target = [&] { return options.target_ok && manifest.count(RecordStatus::ok) >= *options.target_ok; };
-  fs::path dir = manifest.dir();
   env::process_map(
       todo.size(), {.parallel = options.jobs, .timeout = std::chrono::duration_cast<std::chrono::milliseconds>(options.timeout)},
-      [&](size_t i) { return nlohmann::json(measure(*todo[i], options, dir)).dump(); },
+      [&](size_t i) { return nlohmann::json(measure(*todo[i], options, manifest)).dump(); },
       [&](size_t i, env::JobResult result) {
         ProgramRecord r;
         if (result.outcome == env::JobOutcome::ok) {
@@ -171,7 +215,14 @@ BuildSummary build_corpus(const std::vector<BuildJob>& jobs, const BuildOptions&
           r.reason = fmt::format("{}: {}", result.outcome == env::JobOutcome::timeout ? "timeout" : "crashed", result.error);
         }
         if (auto st = manifest.append(r); !st) spdlog::error("{}", st.error().message);
-        switch (manifest.records().back().status) {
+        const ProgramRecord& added = manifest.records().back();
+        double job_cpu = 0;
+        for (const auto& [stage, cpu] : added.cpu) {
+          summary.stages.add(added.suite + " " + stage, {cpu, 0, 1});
+          job_cpu += cpu;
+        }
+        summary.outcomes.add(added.suite + " " + record_status_name(added.status), {job_cpu, added.seconds, 1});
+        switch (added.status) {
           case RecordStatus::ok: ++summary.ok; break;
           case RecordStatus::filtered: ++summary.filtered; break;
           case RecordStatus::duplicate: ++summary.duplicate; break;
@@ -182,6 +233,8 @@ BuildSummary build_corpus(const std::vector<BuildJob>& jobs, const BuildOptions&
       reached_target);
   bar.finish();
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  CpuSample cpu1 = cpu_now();
+  summary.cpu_seconds = cpu1.self - cpu0.self + cpu1.children - cpu0.children;
   return summary;
 }
 
@@ -190,7 +243,7 @@ namespace {
 // One job per seed of a generator that writes a source file into the scratch folder.
 std::vector<BuildJob> generator_jobs(const std::string& generator, uint64_t first_seed, uint64_t last_seed,
                                      const BuildOptions& options,
-                                     Expected<fs::path> (*generate)(uint64_t, const fs::path&),
+                                     Expected<fs::path> (*generate)(uint64_t, const fs::path&), const char* ext,
                                      std::vector<std::string> clang_args,
                                      std::string (*describe)(uint64_t)) {
   std::vector<BuildJob> jobs;
@@ -201,10 +254,17 @@ std::vector<BuildJob> generator_jobs(const std::string& generator, uint64_t firs
         .package = generator,
         .group = seed_group(generator, s),
         .load = [=](const fs::path& scratch) -> Expected<ir::Program> {
-          auto src = generate(s, scratch);
-          if (!src) return src.take_error();
-          fs::path paths[] = {*src};
+          fs::path src = scratch / fmt::format("{}-{}{}", generator, s, ext);  // what generate() writes
+          std::error_code ec;
+          if (!fs::exists(src, ec))
+            if (auto made = generate(s, scratch); !made) return made.take_error();
+          fs::path paths[] = {src};
           return ir::load_program(paths, load_options(options, clang_args));
+        },
+        .generate = [=](const fs::path& scratch) -> Status {
+          auto made = generate(s, scratch);
+          if (!made) return made.take_error();
+          return ok_status();
         },
         .source_bytes = [=] { return describe(s); },
     });
@@ -214,14 +274,55 @@ std::vector<BuildJob> generator_jobs(const std::string& generator, uint64_t firs
 
 }  // namespace
 
-std::vector<BuildJob> csmith_jobs(uint64_t first_seed, uint64_t last_seed, const BuildOptions& options) {
-  return generator_jobs("csmith", first_seed, last_seed, options, generate_csmith, csmith_clang_args(), [](uint64_t s) {
+namespace {
+
+// The recipe's clang flags, as ir::load_program passes them (program_loader.cpp);
+// a PCH made with other flags is rejected by clang, which the check below catches.
+std::vector<std::string> recipe_clang_flags(ir::Recipe recipe) {
+  if (recipe == ir::Recipe::Oz) return {"-Oz", "-Xclang", "-disable-llvm-passes"};
+  return {"-O0", "-Xclang", "-disable-O0-optnone"};
+}
+
+// -include-pch args when the PCH builds and gives the same IR for `seed` as plain clang does.
+std::vector<std::string> checked_csmith_pch(const fs::path& pch_dir, uint64_t seed, const BuildOptions& options) {
+  auto pch = build_csmith_pch(pch_dir, recipe_clang_flags(options.recipe));
+  if (!pch) {
+    spdlog::warn("csmith: no precompiled header: {}", pch.error().message);
+    return csmith_clang_args();
+  }
+  std::string tmpl = (fs::temp_directory_path() / "cr1-pch-check-XXXXXX").string();
+  fs::path scratch = ::mkdtemp(tmpl.data());
+  auto hash_with = [&](const std::vector<std::string>& args) -> Expected<std::string> {
+    auto src = generate_csmith(seed, scratch);
+    if (!src) return src.take_error();
+    fs::path paths[] = {*src};
+    auto p = ir::load_program(paths, load_options(options, args));
+    if (!p) return p.take_error();
+    return ir::module_hash(*p->module);
+  };
+  auto plain = hash_with(csmith_clang_args());
+  auto with_pch = hash_with(csmith_clang_args(*pch));
+  std::error_code ec;
+  fs::remove_all(scratch, ec);
+  if (plain && with_pch && *plain == *with_pch) return csmith_clang_args(*pch);
+  spdlog::warn("csmith: not using the precompiled header: seed {} {}", seed,
+               !with_pch ? "fails with it: " + with_pch.error().message
+                         : !plain ? "fails without it: " + plain.error().message : std::string("gives other IR with it"));
+  return csmith_clang_args();
+}
+
+}  // namespace
+
+std::vector<BuildJob> csmith_jobs(uint64_t first_seed, uint64_t last_seed, const BuildOptions& options,
+                                  const fs::path& pch_dir) {
+  auto args = pch_dir.empty() ? csmith_clang_args() : checked_csmith_pch(pch_dir, first_seed, options);
+  return generator_jobs("csmith", first_seed, last_seed, options, generate_csmith, ".c", args, [](uint64_t s) {
     return fmt::format("csmith --seed {} --max-funcs {}", s, csmith_max_funcs(s));
   });
 }
 
 std::vector<BuildJob> llvm_stress_jobs(uint64_t first_seed, uint64_t last_seed, const BuildOptions& options) {
-  return generator_jobs("llvm-stress", first_seed, last_seed, options, generate_llvm_stress, {},
+  return generator_jobs("llvm-stress", first_seed, last_seed, options, generate_llvm_stress, ".ll", {},
                         [](uint64_t s) { return fmt::format("llvm-stress --seed {}", s); });
 }
 

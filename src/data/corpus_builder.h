@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "data/manifest.h"
+#include "data/stage_times.h"
 #include "ir/program_loader.h"
 
 namespace cr1::data {
@@ -35,6 +36,10 @@ struct BuildJob {
   std::string uri, suite, package, group;
   // Runs in the child: makes the module (scratch is a private temporary folder).
   std::function<Expected<ir::Program>(const std::filesystem::path& scratch)> load;
+  // Optional, runs in the child before `load`: writes the source into scratch
+  // (a generator), so that its CPU time is told apart from clang's. `load`
+  // generates the source itself when it is not there.
+  std::function<Status(const std::filesystem::path& scratch)> generate;
   // Runs in the child: bytes that identify the source (for source_hash).
   std::function<std::string()> source_bytes;
 };
@@ -43,12 +48,21 @@ struct BuildSummary {
   size_t skipped = 0;  // already in the manifest
   size_t ok = 0, filtered = 0, duplicate = 0, failed = 0;
   double seconds = 0;
+  // CPU seconds: per "<suite> <stage>" (from the records of this run), per
+  // "<suite> <status>", and all of it as the process saw it (children included).
+  StageTimes stages, outcomes;
+  double cpu_seconds = 0;
+  void add(const BuildSummary& part);
 };
 
 BuildSummary build_corpus(const std::vector<BuildJob>& jobs, const BuildOptions& options, Manifest& manifest);
 
 // Job makers.
-std::vector<BuildJob> csmith_jobs(uint64_t first_seed, uint64_t last_seed, const BuildOptions& options);
+// With `pch_dir`, csmith.h is precompiled there once and every seed compiles
+// with it, after a check that the first seed gives the same IR hash with and
+// without it (else, or when precompiling fails, no PCH; a warning says why).
+std::vector<BuildJob> csmith_jobs(uint64_t first_seed, uint64_t last_seed, const BuildOptions& options,
+                                  const std::filesystem::path& pch_dir = {});
 std::vector<BuildJob> llvm_stress_jobs(uint64_t first_seed, uint64_t last_seed, const BuildOptions& options);
 // Every .c/.cc/.cpp/.ll/.bc file under `dir` is one program of suite `dir`'s
 // name; the group (split unit) is the file's top-level subfolder, or the file.

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "env/process_map.h"
@@ -23,14 +24,6 @@ fs::path kept_bitcode(const fs::path& cache_dir, const DebianPackage& p, const s
   return cache_dir / "bitcode" / version_dir(p) / (relpath + ".bc");
 }
 
-void add(BuildSummary& total, const BuildSummary& part) {
-  total.skipped += part.skipped;
-  total.ok += part.ok;
-  total.filtered += part.filtered;
-  total.duplicate += part.duplicate;
-  total.failed += part.failed;
-}
-
 }  // namespace
 
 Expected<BuildSummary> build_debian_corpus(const DebianBuildOptions& debian, const BuildOptions& options,
@@ -48,22 +41,40 @@ Expected<BuildSummary> build_debian_corpus(const DebianBuildOptions& debian, con
 
   // 1. Download, unpack and configure, in parallel children (each writes its
   //    result next to the tree, so the parent only reads it back).
+  //    A child that prepared its package afresh reports the stage times.
   std::vector<PreparedPackage> prepared;
+  BuildSummary preparation;
   {
+    auto t0 = std::chrono::steady_clock::now();
+    CpuSample cpu0 = cpu_now();
     ProgressBar bar("preparing packages", packages.size(), options.progress);
     size_t done = 0;
     env::process_map(
         packages.size(),
         {.parallel = options.jobs, .timeout = debian.prepare.fetch_timeout + debian.prepare.configure_timeout + std::chrono::seconds(60)},
         [&](size_t i) {
+          CpuSample t = cpu_now();
           auto r = prepare_package(packages[i], debian.cache_dir, debian.prepare);
-          return r ? std::string("ok") : r.error().message;
+          if (!r) return r.error().message;
+          StageTimes times = r->times;
+          if (r->cached) times = StageTimes{}, times.lap("cached", t);  // prepared by an earlier run
+          return "ok " + nlohmann::json(times).dump();
         },
         [&](size_t i, env::JobResult r) {
           bar.update(++done);
-          if (r.outcome != env::JobOutcome::ok || r.output != "ok")
-            spdlog::warn("{}: not prepared: {}", packages[i].name, r.outcome == env::JobOutcome::ok ? r.output : r.error);
+          if (r.outcome == env::JobOutcome::ok && r.output.rfind("ok ", 0) == 0) {
+            try {
+              auto times = nlohmann::json::parse(r.output.substr(3)).get<StageTimes>();
+              for (const auto& [stage, t] : times.stages()) preparation.stages.add("debian prepare " + stage, t);
+            } catch (const std::exception&) {
+            }
+            return;
+          }
+          spdlog::warn("{}: not prepared: {}", packages[i].name, r.outcome == env::JobOutcome::ok ? r.output : r.error);
         });
+    preparation.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    CpuSample cpu1 = cpu_now();
+    preparation.cpu_seconds = cpu1.self - cpu0.self + cpu1.children - cpu0.children;
   }
   for (const auto& p : packages) {
     auto r = prepare_package(p, debian.cache_dir, debian.prepare);  // reads the finished preparation
@@ -96,7 +107,8 @@ Expected<BuildSummary> build_debian_corpus(const DebianBuildOptions& debian, con
       });
     }
   }
-  BuildSummary total = build_corpus(jobs, options, manifest);
+  BuildSummary total = preparation;
+  total.add(build_corpus(jobs, options, manifest));
   if (!debian.whole_programs) return total;
 
   // 3. Whole programs from the TUs that compiled.
@@ -141,7 +153,7 @@ Expected<BuildSummary> build_debian_corpus(const DebianBuildOptions& debian, con
       });
     }
   }
-  add(total, build_corpus(whole, options, manifest));
+  total.add(build_corpus(whole, options, manifest));
   return total;
 }
 

@@ -832,6 +832,7 @@ nlohmann::json to_json(const PreparedPackage& p) {
           {"version", p.package.version},
           {"source_dir", p.source_dir.string()},
           {"log", p.log},
+          {"times", p.times},
           {"jobs", std::move(jobs)}};
 }
 
@@ -840,7 +841,8 @@ std::optional<PreparedPackage> from_json(const std::string& text, const DebianPa
     auto j = nlohmann::json::parse(text);
     if (j.at("name") != pkg.name || j.at("version") != pkg.version || j.at("source_dir") != tree.string())
       return std::nullopt;
-    PreparedPackage p{pkg, tree, {}, j.at("log").get<std::string>()};
+    PreparedPackage p{pkg, tree, {}, j.at("log").get<std::string>(), {}, false};
+    if (j.contains("times")) p.times = j.at("times").get<StageTimes>();
     for (const auto& job : j.at("jobs")) {
       CompileJob c;
       c.relpath = job.at("relpath").get<std::string>();
@@ -876,7 +878,10 @@ Expected<PreparedPackage> prepare_package(const DebianPackage& pkg, const fs::pa
   // A finished preparation: nothing to do.
   auto finished = [&]() -> std::optional<PreparedPackage> {
     if (auto text = read_file(record))
-      if (auto p = from_json(*text, pkg, tree); p && fs::is_directory(tree)) return with_extras(std::move(*p));
+      if (auto p = from_json(*text, pkg, tree); p && fs::is_directory(tree)) {
+        p->cached = true;
+        return with_extras(std::move(*p));
+      }
     return std::nullopt;
   };
   if (auto p = finished()) return std::move(*p);
@@ -900,9 +905,11 @@ Expected<PreparedPackage> prepare_package(const DebianPackage& pkg, const fs::pa
   } unlock{lock_fd};
   if (auto p = finished()) return std::move(*p);
 
-  PreparedPackage out{pkg, tree, {}, {}};
+  PreparedPackage out{pkg, tree, {}, {}, {}, false};
   fs::path dsc = downloads / (stem + ".dsc");
+  CpuSample t = cpu_now();
   if (auto s = download(pkg, downloads, dsc, opts, out.log); !s) return s.take_error();
+  t = out.times.lap("download", t);
 
   // A tree without a record was left half-configured by an interrupted run: extract afresh, into a
   // temporary name first so that a tree under the final name is always complete.
@@ -918,10 +925,13 @@ Expected<PreparedPackage> prepare_package(const DebianPackage& pkg, const fs::pa
   fs::rename(tmp, tree, ec);
   if (ec) return make_error(ErrorKind::io, fmt::format("{}: cannot rename into {}: {}", what, tree.string(), ec.message()));
   out.log += "extract: ok\n";
+  t = out.times.lap("extract", t);
 
   auto defs = configure(tree, opts, out.log);
+  t = out.times.lap("configure", t);
   fs::path build = fs::is_directory(tree / kBuildDirName) ? tree / kBuildDirName : tree;
   out.jobs = enumerate_jobs(tree, build);
+  out.times.lap("enumerate", t);
   for (auto& job : out.jobs) job.clang_args.insert(job.clang_args.end(), defs.begin(), defs.end());
   out.log += fmt::format("jobs: {}\n", out.jobs.size());
   if (out.jobs.empty()) return make_error(ErrorKind::invalid_input, fmt::format("{}: no C/C++ files found", what));

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "data/stage_times.h"
 #include "util/expected.h"
 
 namespace cr1::data {
@@ -43,6 +44,8 @@ struct PreparedPackage {
   std::filesystem::path source_dir;  // the extracted tree, Debian patches applied
   std::vector<CompileJob> jobs;      // sorted by relpath
   std::string log;                   // one line per step: "download ok", "configure failed: ...", ...
+  StageTimes times;                  // download, extract, configure, enumerate (when it was prepared)
+  bool cached = false;               // read back from an earlier preparation
 };
 
 struct PrepareOptions {

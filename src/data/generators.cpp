@@ -1,5 +1,9 @@
 #include "data/generators.h"
 
+#include <unistd.h>
+
+#include <cctype>
+
 #include <fmt/format.h>
 
 #include "util/subprocess.h"
@@ -38,9 +42,35 @@ Expected<fs::path> generate_csmith(uint64_t seed, const fs::path& dir) {
 
 int csmith_max_funcs(uint64_t seed) { return 1 + static_cast<int>(seed % 8); }
 
-std::vector<std::string> csmith_clang_args() {
+std::vector<std::string> csmith_clang_args(const fs::path& pch) {
   std::string inc = tool("CR1_CSMITH_INCLUDE", "/usr/include/csmith");
-  return {"-I" + inc, "-w"};
+  std::vector<std::string> args = {"-I" + inc, "-w"};
+  if (!pch.empty()) args.insert(args.end(), {"-include-pch", pch.string()});
+  return args;
+}
+
+Expected<fs::path> build_csmith_pch(const fs::path& dir, const std::vector<std::string>& recipe_flags) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  std::string tag;
+  for (const auto& f : recipe_flags)
+    for (char c : f)
+      if (std::isalnum(static_cast<unsigned char>(c))) tag += c;
+  fs::path out = dir / fmt::format("csmith-{}.pch", tag);
+  fs::path tmp = dir / fmt::format(".csmith-{}.pch.{}", tag, ::getpid());
+  std::string inc = tool("CR1_CSMITH_INCLUDE", "/usr/include/csmith");
+  std::vector<std::string> argv = {tool("CR1_CLANG", CR1_CLANG_PATH), "-x", "c-header"};
+  argv.insert(argv.end(), recipe_flags.begin(), recipe_flags.end());
+  argv.insert(argv.end(), {"-I" + inc, "-w", inc + "/csmith.h", "-o", tmp.string()});
+  auto r = run_subprocess(argv, std::chrono::seconds(60));
+  if (!r.success()) {
+    fs::remove(tmp, ec);
+    return make_error(ErrorKind::compile, fmt::format("cannot precompile {}/csmith.h: {}", inc,
+                                                      r.timed_out ? "timed out" : tail_lines(r.err + r.out, 1)));
+  }
+  fs::rename(tmp, out, ec);
+  if (ec) return make_error(ErrorKind::io, fmt::format("cannot write {}: {}", out.string(), ec.message()));
+  return out;
 }
 
 Expected<fs::path> generate_llvm_stress(uint64_t seed, const fs::path& dir) {

@@ -41,6 +41,7 @@ void to_json(nlohmann::json& j, const ProgramRecord& r) {
                      {"status", record_status_name(r.status)}, {"recipe", r.recipe},
                      {"source_hash", r.source_hash},           {"seconds", r.seconds}};
   if (!r.reason.empty()) j["reason"] = r.reason;
+  if (!r.cpu.empty()) j["cpu"] = r.cpu;
   if (r.status == RecordStatus::failed) return;
   j["ir_hash"] = r.ir_hash;
   j["instruction_count"] = r.instruction_count;
@@ -68,6 +69,7 @@ void from_json(const nlohmann::json& j, ProgramRecord& r) {
   r.baselines = j.value("baselines", std::map<std::string, uint64_t>{});
   if (j.contains("autophase")) r.autophase = j.at("autophase").get<std::array<int64_t, 56>>();
   r.seconds = j.value("seconds", 0.0);
+  r.cpu = j.value("cpu", std::map<std::string, double>{});
 }
 
 }  // namespace cr1::data

@@ -43,6 +43,9 @@ struct ProgramRecord {
   std::map<std::string, uint64_t> baselines;  // O1..Oz when measured (--all-levels)
   std::array<int64_t, 56> autophase{};
   double seconds = 0;  // time to make and measure it
+  // CPU seconds per stage of making it (generate, compile, load, measure);
+  // user + system, subprocesses included.
+  std::map<std::string, double> cpu;
 };
 
 void to_json(nlohmann::json& j, const ProgramRecord& r);

@@ -42,6 +42,29 @@ TEST(CliDataset, BuildListStats) {
   EXPECT_NE(text.out.find("size (IR instructions)"), std::string::npos);
 }
 
+// Several sources into one corpus, with CPU time per stage at the end.
+TEST(CliDataset, SeveralSourcesIntoOneCorpusWithStageTimes) {
+  test::TempDir dir;
+  auto out = (dir.path / "corpus").string();
+  auto sample = test::source_dir() / "data" / "sample";
+  auto other = dir.path / "other";
+  std::filesystem::create_directories(other);
+  std::filesystem::copy_file(sample / "numeric" / "primes.c", other / "primes.c");
+  auto b = cli({"dataset", "build", "--from", sample.string() + "," + other.string(), "--out", out, "-j", "2"});
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  EXPECT_NE(b.out.find("6 ok, 0 filtered, 1 duplicate"), std::string::npos) << b.out;  // other/primes.c
+  EXPECT_NE(b.out.find("CPU time per stage"), std::string::npos) << b.out;
+  EXPECT_NE(b.out.find("sample compile"), std::string::npos) << b.out;
+  EXPECT_NE(b.out.find("sample measure"), std::string::npos) << b.out;
+  EXPECT_NE(b.out.find("load average"), std::string::npos) << b.out;
+  auto j = nlohmann::json::parse(cli({"dataset", "stats", out, "--json"}).out);
+  EXPECT_EQ(j["suites"]["sample"]["ok"], 6);
+  EXPECT_EQ(j["suites"]["other"]["duplicate"], 1);
+  auto bad = cli({"dataset", "build", "--from", sample.string() + ",", "--out", out});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--from"), std::string::npos) << bad.err;
+}
+
 TEST(CliDataset, BadInput) {
   test::TempDir dir;
   auto out = (dir.path / "c").string();

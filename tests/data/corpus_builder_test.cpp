@@ -108,6 +108,62 @@ TEST(CorpusBuilder, CsmithIsDeterministicBySeed) {
   EXPECT_GE(m1.count(RecordStatus::ok), 2u);
 }
 
+// The precompiled csmith.h is a speedup only: same programs, same hashes.
+TEST(CorpusBuilder, CsmithWithPrecompiledHeaderGivesTheSameCorpus) {
+  if (::access("/usr/bin/csmith", X_OK) != 0) GTEST_SKIP() << "csmith not installed";
+  test::TempDir dir;
+  BuildOptions o{.jobs = 2, .progress = false};
+  auto plain = *Manifest::open(dir.path / "plain");
+  auto pch = *Manifest::open(dir.path / "pch");
+  build_corpus(csmith_jobs(1, 6, o), o, plain);
+  auto summary = build_corpus(csmith_jobs(1, 6, o, dir.path / "pch-cache"), o, pch);
+  EXPECT_TRUE(std::filesystem::exists(dir.path / "pch-cache" / "csmith-OzXclangdisablellvmpasses.pch"));
+  ASSERT_EQ(plain.records().size(), 6u);
+  ASSERT_EQ(pch.records().size(), 6u);
+  for (const auto& a : plain.records()) {
+    auto it = std::find_if(pch.records().begin(), pch.records().end(), [&](auto& r) { return r.uri == a.uri; });
+    ASSERT_NE(it, pch.records().end());
+    EXPECT_EQ(a.status, it->status) << a.uri;
+    EXPECT_EQ(a.ir_hash, it->ir_hash) << a.uri;
+    EXPECT_EQ(a.oz_instruction_count, it->oz_instruction_count) << a.uri;
+    EXPECT_EQ(a.autophase, it->autophase) << a.uri;
+  }
+  // Per-stage CPU: csmith, clang and the measurement are told apart.
+  for (const char* stage : {"csmith generate", "csmith compile", "csmith load", "csmith measure"})
+    EXPECT_TRUE(summary.stages.stages().contains(stage)) << stage;
+  EXPECT_GT(summary.stages.stages().at("csmith generate").cpu, 0.0);
+  EXPECT_GT(summary.cpu_seconds, 0.0);
+  for (const auto& r : pch.records()) EXPECT_TRUE(r.cpu.contains("compile")) << r.uri;
+}
+
+// A duplicate is known by its IR hash before -Oz; its record is what it was
+// when -Oz ran (same reason, hash and count), and no bitcode is left behind.
+TEST(CorpusBuilder, KnownDuplicatesSkipTheMeasurement) {
+  test::TempDir dir;
+  auto src = dir.path / "src";
+  std::filesystem::create_directories(src / "a");
+  std::filesystem::create_directories(src / "b");
+  std::filesystem::copy_file(sample() / "strings" / "rle.c", src / "a" / "rle.c");
+  std::filesystem::copy_file(sample() / "strings" / "rle.c", src / "b" / "copy.c");
+  BuildOptions o{.jobs = 1, .progress = false};
+  auto m = *Manifest::open(dir.path / "corpus");
+  auto jobs = *folder_jobs(src, o);
+  build_corpus({jobs[0]}, o, m);  // the original first, so the copy's child knows its hash
+  build_corpus({jobs[1]}, o, m);
+  ASSERT_EQ(m.records().size(), 2u);
+  const auto& first = m.records()[0];
+  const auto& copy = m.records()[1];
+  EXPECT_EQ(first.status, RecordStatus::ok);
+  EXPECT_EQ(copy.status, RecordStatus::duplicate);
+  EXPECT_EQ(copy.reason, "same IR as " + first.uri);
+  EXPECT_EQ(copy.ir_hash, first.ir_hash);
+  EXPECT_EQ(copy.instruction_count, first.instruction_count);
+  EXPECT_TRUE(copy.path.empty());
+  size_t files = 0;
+  for (auto& e : std::filesystem::recursive_directory_iterator(m.programs_dir())) files += e.is_regular_file();
+  EXPECT_EQ(files, 1u);
+}
+
 TEST(CorpusBuilder, LlvmStressProgramsAreMeasured) {
   test::TempDir dir;
   BuildOptions o{.jobs = 2, .progress = false};
