@@ -15,6 +15,7 @@
 #include "data/corpus_builder.h"
 #include "data/debian_corpus.h"
 #include "data/manifest.h"
+#include "env/worker_pool.h"
 
 namespace cr1::cli {
 namespace {
@@ -116,13 +117,20 @@ void run_build(const BuildArgs& a) {
   append_build_log(manifest, {{"from", a.from}, {"seeds", a.seeds}, {"seconds", secs}, {"ok", s.ok},
                               {"filtered", s.filtered}, {"duplicate", s.duplicate}, {"failed", s.failed},
                               {"skipped", s.skipped}, {"jobs", a.jobs}, {"cpu_seconds", s.cpu_seconds},
-                              {"stages", s.stages}, {"outcomes", s.outcomes},
+                              {"stages", s.stages}, {"outcomes", s.outcomes}, {"phases", s.phases},
                               {"loadavg", have_load ? nlohmann::json({load[0], load[1], load[2]}) : nlohmann::json()}});
   fmt::print("built {}: {} ok, {} filtered, {} duplicate, {} failed, {} already done, in {:.1f} s\n", a.out, s.ok,
              s.filtered, s.duplicate, s.failed, s.skipped, secs);
   if (!s.stages.empty()) {
     fmt::print("\nCPU time per stage (user+sys, subprocesses included):\n{}", data::format_stage_table(s.stages));
     fmt::print("\nCPU time per outcome (wall: sum over jobs):\n{}", data::format_stage_table(s.outcomes));
+  }
+  if (!s.phases.empty()) {
+    int slots = a.jobs > 0 ? a.jobs : env::hardware_jobs();  // what process_map uses for 0
+    fmt::print("\nPhases (CPU of this process and its children; busy = CPU / (wall x {} jobs)):\n", slots);
+    for (const auto& [name, t] : s.phases.stages())
+      fmt::print("{:<28} {:>10.1f} CPU s {:>10.1f} wall s {:>6.0f}% busy\n", name, t.cpu, t.wall,
+                 t.wall > 0 ? 100 * t.cpu / (t.wall * std::max(slots, 1)) : 0.0);
   }
   fmt::print("\nCPU {:.1f} s in all (this process and its children), wall {:.1f} s", s.cpu_seconds, secs);
   if (have_load) fmt::print(", load average {:.2f} {:.2f} {:.2f} at the end", load[0], load[1], load[2]);

@@ -176,6 +176,7 @@ void BuildSummary::add(const BuildSummary& part) {
   seconds += part.seconds;
   stages.add(part.stages);
   outcomes.add(part.outcomes);
+  phases.add(part.phases);
   cpu_seconds += part.cpu_seconds;
 }
 
@@ -235,6 +236,10 @@ BuildSummary build_corpus(const std::vector<BuildJob>& jobs, const BuildOptions&
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   CpuSample cpu1 = cpu_now();
   summary.cpu_seconds = cpu1.self - cpu0.self + cpu1.children - cpu0.children;
+  if (!todo.empty()) {
+    bool one_suite = std::all_of(todo.begin(), todo.end(), [&](const BuildJob* j) { return j->suite == todo[0]->suite; });
+    summary.phases.add(one_suite ? todo[0]->suite + " jobs" : "jobs", {summary.cpu_seconds, summary.seconds, todo.size()});
+  }
   return summary;
 }
 

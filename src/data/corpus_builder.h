@@ -50,7 +50,9 @@ struct BuildSummary {
   double seconds = 0;
   // CPU seconds: per "<suite> <stage>" (from the records of this run), per
   // "<suite> <status>", and all of it as the process saw it (children included).
-  StageTimes stages, outcomes;
+  // Phases ("debian prepare", "csmith jobs", ...) have the process's CPU and
+  // wall time, so CPU / (wall x jobs) says how busy the cores were kept.
+  StageTimes stages, outcomes, phases;
   double cpu_seconds = 0;
   void add(const BuildSummary& part);
 };

@@ -75,6 +75,7 @@ Expected<BuildSummary> build_debian_corpus(const DebianBuildOptions& debian, con
     preparation.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     CpuSample cpu1 = cpu_now();
     preparation.cpu_seconds = cpu1.self - cpu0.self + cpu1.children - cpu0.children;
+    preparation.phases.add("debian prepare", {preparation.cpu_seconds, preparation.seconds, packages.size()});
   }
   for (const auto& p : packages) {
     auto r = prepare_package(p, debian.cache_dir, debian.prepare);  // reads the finished preparation

@@ -64,9 +64,9 @@ void from_json(const nlohmann::json& j, StageTimes& t) {
 std::string format_stage_table(const StageTimes& t) {
   double total = t.cpu_total();
   std::string out = fmt::format("{:<28} {:>10} {:>7} {:>10} {:>8}\n", "stage", "CPU s", "CPU %", "wall s", "count");
-  for (const auto& [name, s] : t.stages())
-    out += fmt::format("{:<28} {:>10.1f} {:>6.1f}% {:>10.1f} {:>8}\n", name, s.cpu,
-                       total > 0 ? 100 * s.cpu / total : 0.0, s.wall, s.count);
+  for (const auto& [name, s] : t.stages())  // per-job stages have no wall time of their own: "-"
+    out += fmt::format("{:<28} {:>10.1f} {:>6.1f}% {:>10} {:>8}\n", name, s.cpu, total > 0 ? 100 * s.cpu / total : 0.0,
+                       s.wall > 0 ? fmt::format("{:.1f}", s.wall) : std::string("-"), s.count);
   out += fmt::format("{:<28} {:>10.1f}\n", "total (sum of stages)", total);
   return out;
 }
