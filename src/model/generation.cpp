@@ -8,6 +8,7 @@
 #include <c10/core/InferenceMode.h>
 #include <fmt/format.h>
 
+#include "model/prefix_cache.h"
 #include "model/sampling.h"
 #include "model/stop_criteria.h"
 
@@ -37,7 +38,7 @@ void check_prompt(const ModelConfig& config, size_t i, const std::vector<TokenId
 // sampler differs (one generator for the batch, or one per row).
 std::vector<GenerationResult> run_generation(const Qwen2Model& model, const std::vector<std::vector<TokenId>>& prompts,
                                              const std::vector<const GenerationOptions*>& row_options,
-                                             const DecodeFn& decode, const RowSampler& sample) {
+                                             const DecodeFn& decode, const RowSampler& sample, PrefixCache* prefix) {
   const auto& config = model.config();
   if (prompts.empty()) return {};
   for (size_t i = 0; i < prompts.size(); ++i) check_prompt(config, i, prompts[i], *row_options[i], decode);
@@ -95,13 +96,79 @@ std::vector<GenerationResult> run_generation(const Qwen2Model& model, const std:
   // Timings for the results (on CUDA, kernels still queued at the end of the prefill count as decode).
   using Clock = std::chrono::steady_clock;
   const auto prefill_start = Clock::now();
-  KvCache cache = model.make_cache(B, P + max_new);
-  auto hidden = model.forward(ids, positions_from_mask(prompt_mask), make_attention_bias(prompt_mask, P, dtype), &cache);
-  auto logits = model.logits(hidden.select(1, P - 1)).to(at::kFloat);  // (B, V)
+  KvCache cache;
+  at::Tensor logits;  // (B, V)
+  // With a prefix cache, each row's own cache (batch 1), by result index: a row prefills what its cached
+  // prefix lacks alone; a single row decodes in its own cache, several in a merged copy.
+  std::vector<KvCache> row_caches;
+  if (!prefix) {
+    cache = model.make_cache(B, P + max_new);
+    auto hidden = model.forward(ids, positions_from_mask(prompt_mask), make_attention_bias(prompt_mask, P, dtype), &cache);
+    logits = model.logits(hidden.select(1, P - 1)).to(at::kFloat);
+  } else {
+    row_caches.resize(prompts.size());
+    std::vector<at::Tensor> row_logits;
+    for (int64_t b = 0; b < B; ++b) {
+      const auto i = rows[b];
+      const auto& p = prompts[i];
+      const int64_t n = static_cast<int64_t>(p.size());
+      // At least the last prompt token is run: its logits give the first new token.
+      auto& rc = row_caches[i] =
+          prefix->acquire(model, p, n - 1, PrefixCache::capacity_with_headroom(n + row_max[i]));
+      const int64_t past = rc.length, T = n - past;
+      results[i].cached_tokens = past;
+      prefix->count_prefilled(T);
+      auto new_ids = at::tensor(std::vector<int64_t>(p.begin() + past, p.end()), long_cpu).view({1, T}).to(device);
+      auto new_pos = at::arange(past, n, long_cpu).view({1, T}).to(device);
+      auto key_mask = at::ones({1, n}, long_cpu.device(device));
+      auto hidden = model.forward(new_ids, new_pos, make_attention_bias(key_mask, T, dtype), &rc);
+      row_logits.push_back(model.logits(hidden.select(1, T - 1)).to(at::kFloat));
+    }
+    if (B == 1) {
+      cache = std::move(row_caches[rows[0]]);
+      logits = row_logits[0];
+    } else {
+      // Left-padded like the batched prefill: row b's prompt ends at column P - 1. Padding stays zero
+      // (finite, and masked out).
+      cache = model.make_cache(B, P + max_new);
+      for (auto* side : {&cache.keys, &cache.values})
+        for (auto& t : *side) t.zero_();
+      for (int64_t b = 0; b < B; ++b) {
+        const auto& rc = row_caches[rows[b]];
+        for (size_t l = 0; l < cache.keys.size(); ++l) {
+          cache.keys[l].select(0, b).narrow(1, P - rc.length, rc.length).copy_(rc.keys[l].select(0, 0).narrow(1, 0, rc.length));
+          cache.values[l].select(0, b).narrow(1, P - rc.length, rc.length).copy_(rc.values[l].select(0, 0).narrow(1, 0, rc.length));
+        }
+      }
+      cache.length = P;
+      logits = at::cat(row_logits);
+    }
+  }
+  // A finished row's keys/values (its prompt and every new token but the last, which never ran) go
+  // back to the prefix cache; `r` is the row's place in the batch's cache.
+  const bool own_cache = prefix && B == 1;  // the batch's cache is the row's
+  auto release_row = [&](int64_t i, int64_t r) {
+    const int64_t n = static_cast<int64_t>(prompts[i].size()), decoded = cache.length - P;
+    std::vector<TokenId> seq(prompts[i]);
+    seq.insert(seq.end(), results[i].tokens.begin(), results[i].tokens.begin() + decoded);
+    KvCache rc;
+    if (own_cache) {
+      rc = std::move(cache);
+    } else {  // the row's cache has its prompt; the merged cache has what was decoded since (capacity: n + row_max)
+      rc = std::move(row_caches[i]);
+      for (size_t l = 0; decoded > 0 && l < rc.keys.size(); ++l) {
+        rc.keys[l].select(0, 0).narrow(1, n, decoded).copy_(cache.keys[l].select(0, r).narrow(1, P, decoded));
+        rc.values[l].select(0, 0).narrow(1, n, decoded).copy_(cache.values[l].select(0, r).narrow(1, P, decoded));
+      }
+      rc.length = n + decoded;
+    }
+    prefix->release(seq, std::move(rc));
+  };
   const auto decode_start = Clock::now();
   const double prefill_seconds = std::chrono::duration<double>(decode_start - prefill_start).count();
   // Decode steps attend to every real key so far: bias over the whole capacity, sliced per step.
-  auto decode_bias = make_attention_bias(mask, 1, dtype);  // (B, 1, 1, P + max_new)
+  auto decode_bias = make_attention_bias(own_cache ? at::ones({1, cache.capacity()}, long_cpu.device(device)) : mask, 1,
+                                         dtype);  // (B, 1, 1, capacity)
   auto positions = at::tensor(next_pos, long_cpu).to(device);
 
   std::vector<StopCriteria> stops;
@@ -137,6 +204,7 @@ std::vector<GenerationResult> run_generation(const Qwen2Model& model, const std:
       }
       res.prefill_seconds = prefill_seconds;
       res.decode_seconds = std::chrono::duration<double>(Clock::now() - decode_start).count();
+      if (prefix) release_row(i, static_cast<int64_t>(r));
     }
     if (keep.empty()) break;
     if (keep.size() != active.size()) {  // drop finished rows from everything that has a batch dimension
@@ -152,7 +220,7 @@ std::vector<GenerationResult> run_generation(const Qwen2Model& model, const std:
     }
     if (seen.defined()) seen.scatter_(1, tokens.view({-1, 1}), true);
     const int64_t n = static_cast<int64_t>(active.size());
-    hidden = model.forward(tokens.view({n, 1}), positions.view({n, 1}), decode_bias.narrow(-1, 0, cache.length + 1),
+    auto hidden = model.forward(tokens.view({n, 1}), positions.view({n, 1}), decode_bias.narrow(-1, 0, cache.length + 1),
                            &cache);
     positions = positions + 1;
     logits = model.logits(hidden.select(1, 0)).to(at::kFloat);
@@ -168,18 +236,20 @@ bool same_sampling(const SamplingOptions& a, const SamplingOptions& b) {
 }  // namespace
 
 std::vector<GenerationResult> generate(const Qwen2Model& model, const std::vector<std::vector<TokenId>>& prompts,
-                                       const GenerationOptions& options, const DecodeFn& decode) {
+                                       const GenerationOptions& options, const DecodeFn& decode, PrefixCache* prefix) {
   std::vector<const GenerationOptions*> row_options(prompts.size(), &options);
   std::optional<at::Generator> generator;  // made only when there is something to sample
   return run_generation(model, prompts, row_options, decode,
                         [&](at::Tensor logits, const at::Tensor& seen, const std::vector<int64_t>&) {
                           if (!generator) generator = make_seeded_generator(model.options().device(), options.seed);
                           return sample_tokens(std::move(logits), seen, options.sampling, *generator);
-                        });
+                        },
+                        prefix);
 }
 
 std::vector<GenerationResult> generate_rows(const Qwen2Model& model, const std::vector<std::vector<TokenId>>& prompts,
-                                            const std::vector<GenerationOptions>& options, const DecodeFn& decode) {
+                                            const std::vector<GenerationOptions>& options, const DecodeFn& decode,
+                                            PrefixCache* prefix) {
   if (options.size() != prompts.size())
     throw std::invalid_argument(fmt::format("{} prompts but {} options", prompts.size(), options.size()));
   std::vector<const GenerationOptions*> row_options;
@@ -229,7 +299,8 @@ std::vector<GenerationResult> generate_rows(const Qwen2Model& model, const std::
           out.index_copy_(0, index, picked);
         }
         return out;
-      });
+      },
+      prefix);
 }
 
 }  // namespace cr1::model

@@ -54,6 +54,9 @@ struct GenerationResult {
   // the decode steps (forward + sampling) while it was unfinished.
   double prefill_seconds = 0;
   double decode_seconds = 0;
+  // Prompt tokens whose keys/values came from the prefix cache instead of the prefill
+  // (RuntimeOptions::prefix_cache_bytes; as OpenAI's usage.prompt_tokens_details.cached_tokens).
+  int64_t cached_tokens = 0;
 };
 
 }  // namespace cr1::model

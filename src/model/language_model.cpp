@@ -8,6 +8,7 @@
 
 #include "model/checkpoint.h"
 #include "model/generation.h"
+#include "model/prefix_cache.h"
 #include "model/qwen2_model.h"
 
 namespace cr1::model {
@@ -46,8 +47,11 @@ Expected<LanguageModel> LanguageModel::load(const std::filesystem::path& dir, co
   auto net = load_qwen2(dir, *device, dtype);
   if (!net) return net.error();
   net->set_cpu_packing(options.cpu_onednn);
+  net->set_cpu_attention(options.cpu_attention);
   if (options.max_positions > 0) net->set_max_positions(options.max_positions);
-  return LanguageModel(std::make_unique<Qwen2Model>(std::move(*net)));
+  LanguageModel lm(std::make_unique<Qwen2Model>(std::move(*net)));
+  lm.set_prefix_cache(options.prefix_cache_bytes);
+  return lm;
 }
 
 Expected<LanguageModel> LanguageModel::create(const ModelConfig& config, uint64_t seed, const RuntimeOptions& options) {
@@ -59,8 +63,11 @@ Expected<LanguageModel> LanguageModel::create(const ModelConfig& config, uint64_
   try {
     auto net = std::make_unique<Qwen2Model>(config, at::TensorOptions().device(*device).dtype(dtype), seed);
     net->set_cpu_packing(options.cpu_onednn);
+    net->set_cpu_attention(options.cpu_attention);
     if (options.max_positions > 0) net->set_max_positions(options.max_positions);
-    return LanguageModel(std::move(net));
+    LanguageModel lm(std::move(net));
+    lm.set_prefix_cache(options.prefix_cache_bytes);
+    return lm;
   } catch (const c10::Error& e) {
     return torch_error("creating a model", e);
   }
@@ -76,7 +83,7 @@ Expected<std::vector<GenerationResult>> LanguageModel::generate(const std::vecto
                                                                 const GenerationOptions& options,
                                                                 const DecodeFn& decode) const {
   try {
-    return model::generate(*net_, prompts, options, decode);
+    return model::generate(*net_, prompts, options, decode, prefix_.get());
   } catch (const std::invalid_argument& e) {
     return make_error(ErrorKind::invalid_input, std::string("generate: ") + e.what());
   } catch (const c10::Error& e) {
@@ -88,12 +95,42 @@ Expected<std::vector<GenerationResult>> LanguageModel::generate_rows(const std::
                                                                      const std::vector<GenerationOptions>& options,
                                                                      const DecodeFn& decode) const {
   try {
-    return model::generate_rows(*net_, prompts, options, decode);
+    return model::generate_rows(*net_, prompts, options, decode, prefix_.get());
   } catch (const std::invalid_argument& e) {
     return make_error(ErrorKind::invalid_input, std::string("generate: ") + e.what());
   } catch (const c10::Error& e) {
     return torch_error("generate", e);
   }
+}
+
+void LanguageModel::set_prefix_cache(size_t max_bytes) {
+  prefix_ = max_bytes > 0 ? std::make_shared<PrefixCache>(max_bytes) : nullptr;
+}
+
+Status LanguageModel::pin_prefix(std::span<const TokenId> tokens) const {
+  if (!prefix_ || tokens.empty()) return ok_status();
+  if (static_cast<int64_t>(tokens.size()) > config().max_position_embeddings)
+    return make_error(ErrorKind::invalid_input, fmt::format("pin_prefix: {} tokens exceed max_position_embeddings {}",
+                                                            tokens.size(), config().max_position_embeddings));
+  for (TokenId t : tokens)
+    if (t < 0 || t >= config().vocab_size)
+      return make_error(ErrorKind::invalid_input, fmt::format("pin_prefix: token id {} outside the vocabulary", t));
+  try {
+    prefix_->pin(*net_, tokens);
+    return ok_status();
+  } catch (const c10::Error& e) {
+    return torch_error("pin_prefix", e);
+  }
+}
+
+void LanguageModel::clear_prefix_cache() const {
+  if (prefix_) prefix_->clear_unpinned();
+}
+
+PrefixCacheStats LanguageModel::prefix_cache_stats() const {
+  PrefixCacheStats s;
+  if (prefix_) prefix_->fill(s);
+  return s;
 }
 
 Expected<std::vector<float>> LanguageModel::logits(std::span<const TokenId> tokens) const {

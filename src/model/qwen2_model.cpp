@@ -5,6 +5,7 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include "model/cpu_attention.h"
 #include "model/packed_linear.h"
 #include "model/torch_compat.h"
 
@@ -134,8 +135,9 @@ void Qwen2Model::set_max_positions(int64_t positions) {
 KvCache Qwen2Model::make_cache(int64_t batch, int64_t capacity) const {
   KvCache cache;
   for (size_t i = 0; i < layers_.size(); ++i) {
-    cache.keys.push_back(at::zeros({batch, config_.num_key_value_heads, capacity, config_.head_dim()}, options()));
-    cache.values.push_back(at::zeros_like(cache.keys.back()));
+    // Uninitialised: a forward reads only positions below length, all written before.
+    cache.keys.push_back(at::empty({batch, config_.num_key_value_heads, capacity, config_.head_dim()}, options()));
+    cache.values.push_back(at::empty_like(cache.keys.back()));
   }
   return cache;
 }
@@ -191,7 +193,11 @@ at::Tensor Qwen2Model::attention(size_t index, const at::Tensor& x, const at::Te
     k = cache->keys[index].narrow(2, 0, past + T);     // (B, KV, L, hd)
     v = cache->values[index].narrow(2, 0, past + T);
   }
-  auto out = compat::grouped_attention(q, k, v, bias).transpose(1, 2).reshape({B, T, H * hd});  // (B, T, H*hd)
+  at::Tensor out;  // (B, T, H*hd)
+  if (cpu_attention_ && cpu_attention_applies(qkv))
+    out = cpu_grouped_attention(rotated.narrow(2, 0, H), k, v, bias);
+  else
+    out = compat::grouped_attention(q, k, v, bias).transpose(1, 2).reshape({B, T, H * hd});
   return packed ? packed->layers[index].o(out) : at::linear(out, layer.o_weight);
 }
 

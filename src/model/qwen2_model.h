@@ -68,12 +68,16 @@ class Qwen2Model {
   // model's affair.
   void set_max_positions(int64_t positions);
 
+  // Uninitialised beyond length 0 (forward reads only what it wrote).
   KvCache make_cache(int64_t batch, int64_t capacity) const;
 
   // CPU f32 inference (no autograd) runs its matrix products through oneDNN on weights packed at the
   // first such forward and repacked whenever a weight has changed since (PackedLinear). On by default
   // where oneDNN is available; costs a second copy of the matrices.
   void set_cpu_packing(bool on) { cpu_packing_ = on; }
+  // CPU f32 inference attention through model/cpu_attention.h (on by default) or, off, through ATen's
+  // batched matrix products (the system BLAS), as autograd and other devices always do.
+  void set_cpu_attention(bool on) { cpu_attention_ = on; }
 
   // Runs the decoder over new tokens.
   //   input_ids, position_ids: (B, T) int64
@@ -101,6 +105,7 @@ class Qwen2Model {
   at::Tensor cos_, sin_;  // (max_positions, hd) rotary tables; sin_ signed for the swapped halves
 
   bool cpu_packing_ = true;
+  bool cpu_attention_ = true;
   mutable std::shared_ptr<const PackedWeights> packed_;
   mutable std::shared_ptr<std::mutex> packed_mutex_ = std::make_shared<std::mutex>();
 };

@@ -1,0 +1,190 @@
+#include "model/cpu_attention.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include <ATen/Parallel.h>
+#include <ATen/core/grad_mode.h>
+
+namespace cr1::model {
+
+namespace {
+
+// Eight floats; GCC lowers it to one AVX register, or two SSE ones in the baseline build.
+typedef float vf8 __attribute__((vector_size(32)));
+
+// A bias at or below this is a masked key (make_attention_bias writes the lowest float there). Its
+// score is the bias itself: lowest + a moderate number rounds to lowest.
+constexpr float kMasked = -1e37f;
+
+// Query block: rows of scores computed, soft-maxed and used together (G * kBlock rows of L floats).
+constexpr int64_t kBlock = 64;
+
+struct Geometry {
+  int64_t B, H, KV, G, T, L, D;
+  int64_t q_b, q_t, q_h;  // strides of q (B, T, H, D)
+  int64_t k_b, k_h, k_l;  // of k (B, KV, L, D)
+  int64_t v_b, v_h, v_l;
+  int64_t bias_b, bias_t;  // of bias (B, 1, T, L)
+  float scale;
+};
+
+__attribute__((always_inline)) inline vf8 load(const float* p) {
+  vf8 x;
+  std::memcpy(&x, p, sizeof x);
+  return x;
+}
+
+__attribute__((always_inline)) inline float dot(const float* a, const float* b, int64_t n) {
+  vf8 acc0 = {}, acc1 = {};
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    acc0 += load(a + i) * load(b + i);
+    acc1 += load(a + i + 8) * load(b + i + 8);
+  }
+  for (; i + 8 <= n; i += 8) acc0 += load(a + i) * load(b + i);
+  acc0 += acc1;
+  float s = ((acc0[0] + acc0[4]) + (acc0[1] + acc0[5])) + ((acc0[2] + acc0[6]) + (acc0[3] + acc0[7]));
+  for (; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+// y += a * x
+__attribute__((always_inline)) inline void axpy(float a, const float* x, float* y, int64_t n) {
+  const vf8 av = {a, a, a, a, a, a, a, a};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    vf8 yv = load(y + i) + av * load(x + i);
+    std::memcpy(y + i, &yv, sizeof yv);
+  }
+  for (; i < n; ++i) y[i] += a * x[i];
+}
+
+// Scores of the query block [t0, t0 + tb) for the (batch, KV head) pairs [begin, end): S rows
+// tl * G + g of pair bk hold scale * q.k + bias over the L keys.
+__attribute__((always_inline)) inline void scores_body(const Geometry& g, const float* q, const float* k,
+                                                       const float* bias, float* S, int64_t t0, int64_t tb,
+                                                       int64_t begin, int64_t end) {
+  for (int64_t bk = begin; bk < end; ++bk) {
+    const int64_t b = bk / g.KV, kvh = bk % g.KV;
+    const float* keys = k + b * g.k_b + kvh * g.k_h;
+    for (int64_t tl = 0; tl < tb; ++tl) {
+      const int64_t t = t0 + tl;
+      const float* brow = bias + b * g.bias_b + t * g.bias_t;
+      const float* qrow = q + b * g.q_b + t * g.q_t + kvh * g.G * g.q_h;
+      float* srow = S + (bk * tb + tl) * g.G * g.L;
+      for (int64_t j = 0; j < g.L; ++j) {
+        const float bj = brow[j];
+        if (bj <= kMasked) {
+          for (int64_t h = 0; h < g.G; ++h) srow[h * g.L + j] = bj;
+          continue;
+        }
+        const float* kj = keys + j * g.k_l;
+        for (int64_t h = 0; h < g.G; ++h) srow[h * g.L + j] = dot(qrow + h * g.q_h, kj, g.D) * g.scale + bj;
+      }
+    }
+  }
+}
+
+// out[b, t, h * D ...] = sum_j P[row, j] * v[j] for the same rows; zero probabilities skipped.
+__attribute__((always_inline)) inline void values_body(const Geometry& g, const float* P, const float* v, float* out,
+                                                       int64_t t0, int64_t tb, int64_t begin, int64_t end) {
+  for (int64_t bk = begin; bk < end; ++bk) {
+    const int64_t b = bk / g.KV, kvh = bk % g.KV;
+    const float* values = v + b * g.v_b + kvh * g.v_h;
+    for (int64_t tl = 0; tl < tb; ++tl) {
+      const int64_t t = t0 + tl;
+      const float* prow = P + (bk * tb + tl) * g.G * g.L;
+      float* orow = out + ((b * g.T + t) * g.H + kvh * g.G) * g.D;  // G heads side by side
+      std::fill(orow, orow + g.G * g.D, 0.0f);
+      for (int64_t j = 0; j < g.L; ++j) {
+        const float* vj = values + j * g.v_l;
+        for (int64_t h = 0; h < g.G; ++h)
+          if (const float p = prow[h * g.L + j]; p != 0.0f) axpy(p, vj, orow + h * g.D, g.D);
+      }
+    }
+  }
+}
+
+void scores_default(const Geometry& g, const float* q, const float* k, const float* bias, float* S, int64_t t0,
+                    int64_t tb, int64_t begin, int64_t end) {
+  scores_body(g, q, k, bias, S, t0, tb, begin, end);
+}
+void values_default(const Geometry& g, const float* P, const float* v, float* out, int64_t t0, int64_t tb,
+                    int64_t begin, int64_t end) {
+  values_body(g, P, v, out, t0, tb, begin, end);
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx2,fma"))) void scores_avx2(const Geometry& g, const float* q, const float* k,
+                                                     const float* bias, float* S, int64_t t0, int64_t tb,
+                                                     int64_t begin, int64_t end) {
+  scores_body(g, q, k, bias, S, t0, tb, begin, end);
+}
+__attribute__((target("avx2,fma"))) void values_avx2(const Geometry& g, const float* P, const float* v, float* out,
+                                                     int64_t t0, int64_t tb, int64_t begin, int64_t end) {
+  values_body(g, P, v, out, t0, tb, begin, end);
+}
+bool use_avx2() {
+  static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return yes;
+}
+#else
+constexpr auto scores_avx2 = scores_default;
+constexpr auto values_avx2 = values_default;
+bool use_avx2() { return false; }
+#endif
+
+}  // namespace
+
+bool cpu_attention_applies(const at::Tensor& q) {
+  return q.device().is_cpu() && q.scalar_type() == at::kFloat && !at::GradMode::is_enabled();
+}
+
+at::Tensor cpu_grouped_attention(const at::Tensor& q_in, const at::Tensor& k_in, const at::Tensor& v_in,
+                                 const at::Tensor& bias_in) {
+  auto last_contiguous = [](const at::Tensor& t) { return t.stride(-1) == 1 ? t : t.contiguous(); };
+  const at::Tensor q = last_contiguous(q_in), k = last_contiguous(k_in), v = last_contiguous(v_in),
+                   bias = last_contiguous(bias_in.to(at::kFloat));
+  Geometry g{};
+  g.B = q.size(0);
+  g.T = q.size(1);
+  g.H = q.size(2);
+  g.D = q.size(3);
+  g.KV = k.size(1);
+  g.L = k.size(2);
+  TORCH_CHECK(g.KV > 0 && g.H % g.KV == 0, "attention: ", g.H, " query heads over ", g.KV, " KV heads");
+  TORCH_CHECK(k.size(0) == g.B && v.sizes() == k.sizes() && k.size(3) == g.D, "attention: k/v shapes");
+  TORCH_CHECK(bias.size(-1) == g.L && bias.size(-2) == g.T, "attention: bias shape");
+  g.G = g.H / g.KV;
+  g.q_b = q.stride(0), g.q_t = q.stride(1), g.q_h = q.stride(2);
+  g.k_b = k.stride(0), g.k_h = k.stride(1), g.k_l = k.stride(2);
+  g.v_b = v.stride(0), g.v_h = v.stride(1), g.v_l = v.stride(2);
+  g.bias_b = bias.size(0) == 1 ? 0 : bias.stride(0);
+  g.bias_t = bias.stride(2);
+  g.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(g.D)));
+
+  auto out = at::empty({g.B, g.T, g.H * g.D}, q.options());
+  const bool avx2 = use_avx2();
+  const float *qp = q.data_ptr<float>(), *kp = k.data_ptr<float>(), *vp = v.data_ptr<float>(),
+              *bp = bias.data_ptr<float>();
+  float* op = out.data_ptr<float>();
+  const int64_t pairs = g.B * g.KV;
+  for (int64_t t0 = 0; t0 < g.T; t0 += kBlock) {
+    const int64_t tb = std::min(kBlock, g.T - t0);
+    auto S = at::empty({pairs * tb * g.G, g.L}, q.options());
+    float* sp = S.data_ptr<float>();
+    at::parallel_for(0, pairs, 1, [&](int64_t begin, int64_t end) {
+      (avx2 ? scores_avx2 : scores_default)(g, qp, kp, bp, sp, t0, tb, begin, end);
+    });
+    auto P = at::softmax(S, -1);
+    const float* pp = P.data_ptr<float>();
+    at::parallel_for(0, pairs, 1, [&](int64_t begin, int64_t end) {
+      (avx2 ? values_avx2 : values_default)(g, pp, vp, op, t0, tb, begin, end);
+    });
+  }
+  return out;
+}
+
+}  // namespace cr1::model
