@@ -30,6 +30,7 @@ std::string failure_cause(const env::EvalResult& r, double timeout_seconds) {
       return fmt::format("the sequence ran past the {} s time limit and was stopped", timeout_seconds);
     case env::EvalStatus::invalid_pass: return fmt::format("invalid pass pipeline: {}", r.message);
     case env::EvalStatus::invalid_ir: return fmt::format("the sequence produced invalid IR: {}", r.message);
+    case env::EvalStatus::unsupported: return fmt::format("this compiler-r1 cannot process the program: {}", r.message);
     case env::EvalStatus::ok: break;
   }
   return r.message;

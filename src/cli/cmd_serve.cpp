@@ -17,6 +17,7 @@
 #include "agent/toolbox.h"
 #include "cli/cli_common.h"
 #include "cli/command_registry.h"
+#include "cli/toolbox_args.h"
 #include "serve/tool_server.h"
 #if CR1_WITH_MODEL
 #include "serve/chat_completion_server.h"
@@ -40,14 +41,7 @@ struct ServeArgs {
   int torch_threads = 0;
   size_t max_batch = 16;
   double batch_window_ms = 5;
-  // --tools
-  std::string root = ".";
-  std::string graph;
-  uint64_t seed = 0;
-  size_t fbps_evaluations = 0;
-  int jobs = 0;
-  double timeout_seconds = 10;
-  std::string cache_path;
+  ToolboxArgs toolbox;  // --tools
 };
 
 // A started service: where it listens and how to stop it.
@@ -58,17 +52,7 @@ struct RunningService {
 };
 
 RunningService start_tool_service(const ServeArgs& a, int port_wanted, std::shared_ptr<void>& keep) {
-  if (a.jobs < 0) throw CliError("--jobs must be positive");
-  if (a.timeout_seconds <= 0) throw CliError("--timeout must be positive");
-  agent::ToolboxOptions o;
-  o.program_root = a.root;
-  o.synergy_graph = a.graph;
-  o.fbps_seed = a.seed;
-  o.fbps_max_evaluations = a.fbps_evaluations;
-  o.jobs = a.jobs;
-  o.timeout_seconds = a.timeout_seconds;
-  o.cache_path = a.cache_path;
-  std::shared_ptr<agent::Toolbox> toolbox = unwrap(agent::Toolbox::open(o));
+  std::shared_ptr<agent::Toolbox> toolbox = unwrap(agent::Toolbox::open(a.toolbox.options()));
   auto server = std::make_shared<serve::ToolServer>(
       *toolbox, serve::ToolServerOptions{.host = a.host, .port = port_wanted, .threads = a.threads});
   int port = unwrap(server->start(), kExitFailure);
@@ -156,13 +140,7 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--host", a->host, "Address to listen on (default 127.0.0.1)");
   cmd->add_option("--port", a->port, "Port (default 8000; 0 = any free port, printed on stdout)");
   cmd->add_option("--threads", a->threads, "Requests handled at once (default 64)");
-  cmd->add_option("--root", a->root, "Program root for --tools: filenames resolve inside it (default: current folder)");
-  cmd->add_option("--graph", a->graph, "Synergy graph TSV for FBPS (default: the shipped one)");
-  cmd->add_option("--seed", a->seed, "FBPS seed (default 0)");
-  cmd->add_option("--fbps-evaluations", a->fbps_evaluations, "FBPS budget (default: the paper's, 100 x 10 generations)");
-  cmd->add_option("-j,--jobs", a->jobs, "Worker processes per program (default: all cores)");
-  cmd->add_option("--timeout", a->timeout_seconds, "Seconds before an evaluation is killed (default 10)");
-  cmd->add_option("--cache", a->cache_path, "Persistent SQLite result cache");
+  a->toolbox.add_to(*cmd, "Program root for --tools: filenames resolve inside it (default: current folder)");
   cmd->callback([a] { run_serve(*a); });
 }
 

@@ -7,6 +7,7 @@
 #include "agent/toolbox.h"
 #include "cli/cli_common.h"
 #include "cli/command_registry.h"
+#include "cli/toolbox_args.h"
 
 namespace cr1::cli {
 namespace {
@@ -14,32 +15,13 @@ namespace {
 struct ToolArgs {
   std::string name;
   std::string args;
-  std::string root = ".";
-  std::string graph;
-  uint64_t seed = 0;
-  size_t fbps_evaluations = 0;
-  int jobs = 0;
-  double timeout_seconds = 10;
-  std::string cache_path;
+  ToolboxArgs toolbox;
 };
-
-agent::ToolboxOptions toolbox_options(const ToolArgs& a) {
-  agent::ToolboxOptions o;
-  o.program_root = a.root;
-  o.synergy_graph = a.graph;
-  o.fbps_seed = a.seed;
-  o.fbps_max_evaluations = a.fbps_evaluations;
-  o.jobs = a.jobs;
-  o.timeout_seconds = a.timeout_seconds;
-  o.cache_path = a.cache_path;
-  return o;
-}
 
 void run_tool(const ToolArgs& a) {
   auto args = nlohmann::json::parse(a.args, nullptr, false);
   if (args.is_discarded()) throw CliError(fmt::format("--args is not valid JSON: {}", a.args));
-  if (a.jobs < 0) throw CliError("--jobs must be positive");
-  auto toolbox = unwrap(agent::Toolbox::open(toolbox_options(a)));
+  auto toolbox = unwrap(agent::Toolbox::open(a.toolbox.options()));
   auto result = toolbox->call(a.name, args);
   print_json(result);
   if (result.value("status", "") != "success")
@@ -52,13 +34,7 @@ void add_tool_commands(CLI::App& app) {
   tool->add_option("name", a->name, "Tool name")->required();
   tool->add_option("--args", a->args, R"(Arguments as a JSON object, e.g. '{"filename":"a.c","optimization_flags":["--sroa"]}')")
       ->required();
-  tool->add_option("--root", a->root, "Program root: filenames resolve inside it (default: the current folder)");
-  tool->add_option("--graph", a->graph, "Synergy graph TSV for FBPS (default: the shipped one)");
-  tool->add_option("--seed", a->seed, "FBPS seed (default 0)");
-  tool->add_option("--fbps-evaluations", a->fbps_evaluations, "FBPS budget (default: the paper's, 100 x 10 generations)");
-  tool->add_option("-j,--jobs", a->jobs, "Worker processes (default: all cores)");
-  tool->add_option("--timeout", a->timeout_seconds, "Seconds before an evaluation is killed (default 10)");
-  tool->add_option("--cache", a->cache_path, "Persistent SQLite result cache");
+  a->toolbox.add_to(*tool, "Program root: filenames resolve inside it (default: the current folder)");
   tool->callback([a] { run_tool(*a); });
 
   auto* tools = app.add_subcommand("tools", "The agent's tools");

@@ -11,12 +11,14 @@ const char* eval_status_name(EvalStatus status) {
     case EvalStatus::timeout: return "timeout";
     case EvalStatus::invalid_pass: return "invalid-pass";
     case EvalStatus::invalid_ir: return "invalid-ir";
+    case EvalStatus::unsupported: return "unsupported";
   }
   return "crashed";
 }
 
 std::optional<EvalStatus> parse_eval_status(std::string_view name) {
-  for (auto s : {EvalStatus::ok, EvalStatus::crashed, EvalStatus::timeout, EvalStatus::invalid_pass, EvalStatus::invalid_ir})
+  for (auto s : {EvalStatus::ok, EvalStatus::crashed, EvalStatus::timeout, EvalStatus::invalid_pass, EvalStatus::invalid_ir,
+                 EvalStatus::unsupported})
     if (name == eval_status_name(s)) return s;
   return std::nullopt;
 }

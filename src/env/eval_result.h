@@ -18,9 +18,10 @@ enum class EvalStatus {
   timeout,       // ran past the pool's deadline; the worker was killed
   invalid_pass,  // the pipeline text does not parse
   invalid_ir,    // the pipeline produced IR that fails the verifier
+  unsupported,   // this build cannot process the module at all (e.g. its target is not linked)
 };
 
-const char* eval_status_name(EvalStatus status);  // "ok", "crashed", "timeout", "invalid-pass", "invalid-ir"
+const char* eval_status_name(EvalStatus status);  // "ok", "crashed", "timeout", "invalid-pass", "invalid-ir", "unsupported"
 std::optional<EvalStatus> parse_eval_status(std::string_view name);
 
 struct EvalResult {
@@ -34,7 +35,8 @@ struct EvalResult {
   bool ok() const { return status == EvalStatus::ok; }
   // Timeouts depend on the machine and the load; everything else is a
   // property of (module, pipeline) and may be cached.
-  bool cacheable() const { return status != EvalStatus::timeout; }
+  // Timeouts depend on load; `unsupported` depends on the build, which the cache key does not name.
+  bool cacheable() const { return status != EvalStatus::timeout && status != EvalStatus::unsupported; }
 };
 
 void to_json(nlohmann::json& j, const EvalResult& r);

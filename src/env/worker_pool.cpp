@@ -97,7 +97,9 @@ void child_fatal_error_handler(void*, const char* reason, bool) {
       auto st = ir::run_pipeline(*clone, pipeline, {.verify = req.value("verify", false)});
       double secs = std::chrono::duration<double>(Clock::now() - t0).count();
       if (!st) {
-        EvalStatus status = st.error().kind == ErrorKind::verify ? EvalStatus::invalid_ir : EvalStatus::invalid_pass;
+        EvalStatus status = st.error().kind == ErrorKind::verify         ? EvalStatus::invalid_ir
+                            : st.error().kind == ErrorKind::invalid_pass ? EvalStatus::invalid_pass
+                                                                         : EvalStatus::unsupported;
         answer = {{"status", eval_status_name(status)}, {"message", st.error().message}, {"pass_seconds", secs}};
       } else {
         answer = {{"status", "ok"}, {"instruction_count", ir::count_instructions(*clone)}, {"pass_seconds", secs}};
