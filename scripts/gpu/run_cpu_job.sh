@@ -24,6 +24,9 @@
 #     --deadline S      seconds after which the running command is interrupted (SIGINT, then SIGKILL
 #                       15 s later) and no further one starts, so that the results are packed before the
 #                       device tool's 10-minute limit (default 540)
+#     --snapshot S      every S seconds while commands run, pack what $OUT holds so far into the real
+#                       $OUT (default 60; 0 = never): a call cut short by the device's limit (which can
+#                       be less than 600 s when little device time is left) still brings back results
 #     --no-pack         write straight into $OUT instead (at most 8 files come back, 2 folders deep)
 # Commands run one after another, each to the end; a failing one is reported and the next one runs.
 # The real $OUT (or /tmp/cr1-cpu-out) gets: job.log (machine, each command, its exit status, wall and
@@ -36,7 +39,7 @@
 set -uo pipefail
 START=$(date +%s)
 REAL_OUT=${OUT:-/tmp/cr1-cpu-out}
-CARRY=carry WORK=/tmp/cr1-cpu-job RESUME= DEADLINE=540 PACK=1
+CARRY=carry WORK=/tmp/cr1-cpu-job RESUME= DEADLINE=540 PACK=1 SNAPSHOT=60
 CMDS=()
 die() { echo "run_cpu_job: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -49,6 +52,7 @@ while [ $# -gt 0 ]; do
     --work) WORK=$2; shift 2 ;;
     --resume) RESUME=$(realpath "$2"); shift 2 ;;
     --deadline) DEADLINE=$2; shift 2 ;;
+    --snapshot) SNAPSHOT=$2; shift 2 ;;
     --no-pack) PACK=0; shift ;;
     -h|--help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     -*) die "unknown option '$1' (see --help)" ;;
@@ -107,6 +111,23 @@ fi
 # (`times` runs in this shell, not in a $(...) subshell, whose children would be others.)
 cpu_seconds() { times > "$WORK/times"; tail -1 "$WORK/times" | awk '{ for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); s += a[1] * 60 + a[2] } } END { printf "%.1f", s }'; }
 printf 'n\tstatus\twall_s\tcpu_s\tcommand\n' > "$REAL_OUT/timing.tsv"
+
+# pack_results [XZ_LEVEL]: $JOB_OUT -> $REAL_OUT/results.tar.xz, atomically (a pack cut short leaves the
+# previous one whole).
+pack_results() {
+  tar -C "$JOB_OUT" -cf - . 2>/dev/null | xz "-${1:-6}" -T0 > "$REAL_OUT/.results.tar.xz.tmp" &&
+    mv "$REAL_OUT/.results.tar.xz.tmp" "$REAL_OUT/results.tar.xz"
+}
+SNAPSHOTTER=
+rm -f "$WORK/.stop-snapshots"
+if [ $PACK = 1 ] && [ "$SNAPSHOT" -gt 0 ]; then
+  ( n=0
+    while [ ! -e "$WORK/.stop-snapshots" ]; do
+      sleep 1; n=$((n + 1))
+      [ $((n % SNAPSHOT)) = 0 ] && [ ! -e "$WORK/.stop-snapshots" ] && pack_results 1
+    done ) &
+  SNAPSHOTTER=$!
+fi
 OUT_FOR_CMDS=$JOB_OUT
 failed=0 i=0
 for cmd in "${CMDS[@]}"; do
@@ -131,8 +152,10 @@ for cmd in "${CMDS[@]}"; do
   mkdir -p "$JOB_OUT/logs" && cp "$WORK/cmd$i.out" "$JOB_OUT/logs/cmd$i.out" && cp "$WORK/cmd$i.err" "$JOB_OUT/logs/cmd$i.err"
 done
 
+# Stop the snapshots (a pack in progress finishes first, so two never write at once).
+if [ -n "$SNAPSHOTTER" ]; then touch "$WORK/.stop-snapshots"; wait "$SNAPSHOTTER" 2>/dev/null; fi
 if [ $PACK = 1 ]; then
-  tar -C "$JOB_OUT" -cf - . | xz -6 -T0 > "$REAL_OUT/results.tar.xz"
+  pack_results 6
   size=$(stat -c %s "$REAL_OUT/results.tar.xz")
   if [ "$size" -gt $((15 * 1048576)) ]; then
     split -b 15M -d "$REAL_OUT/results.tar.xz" "$REAL_OUT/results.tar.xz." && rm "$REAL_OUT/results.tar.xz"
