@@ -15,6 +15,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Downloads at once: apt-get mostly waits on the mirror.
+constexpr int kParallelDownloads = 8;
+
 std::string version_dir(const DebianPackage& p) {
   auto colon = p.version.find(':');
   return p.name + "-" + (colon == std::string::npos ? p.version : p.version.substr(colon + 1));
@@ -42,8 +45,35 @@ Expected<BuildSummary> build_debian_corpus(const DebianBuildOptions& debian, con
   // 1. Download, unpack and configure, in parallel children (each writes its
   //    result next to the tree, so the parent only reads it back).
   //    A child that prepared its package afresh reports the stage times.
+  //    The downloads come first, several at once: they wait on the network,
+  //    and inside the preparation they would leave a core idle.
   std::vector<PreparedPackage> prepared;
   BuildSummary preparation;
+  {
+    auto t0 = std::chrono::steady_clock::now();
+    CpuSample cpu0 = cpu_now();
+    ProgressBar bar("downloading packages", packages.size(), options.progress);
+    size_t done = 0;
+    env::process_map(
+        packages.size(), {.parallel = kParallelDownloads, .timeout = debian.prepare.fetch_timeout + std::chrono::seconds(60)},
+        [&](size_t i) {
+          auto st = fetch_package(packages[i], debian.cache_dir, debian.prepare);
+          return st ? std::string("ok") : st.error().message;
+        },
+        [&](size_t i, env::JobResult r) {
+          bar.update(++done);
+          // Not fatal here: the preparation tries again and reports it.
+          if (r.outcome != env::JobOutcome::ok || r.output != "ok")
+            spdlog::debug("{}: download: {}", packages[i].name, r.outcome == env::JobOutcome::ok ? r.output : r.error);
+        });
+    double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    CpuSample cpu1 = cpu_now();
+    double cpu = cpu1.self - cpu0.self + cpu1.children - cpu0.children;
+    preparation.stages.add("debian download", {cpu, wall, packages.size()});
+    preparation.phases.add("debian download", {cpu, wall, packages.size()});
+    preparation.cpu_seconds += cpu;
+    preparation.seconds += wall;
+  }
   {
     auto t0 = std::chrono::steady_clock::now();
     CpuSample cpu0 = cpu_now();
@@ -72,10 +102,12 @@ Expected<BuildSummary> build_debian_corpus(const DebianBuildOptions& debian, con
           }
           spdlog::warn("{}: not prepared: {}", packages[i].name, r.outcome == env::JobOutcome::ok ? r.output : r.error);
         });
-    preparation.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     CpuSample cpu1 = cpu_now();
-    preparation.cpu_seconds = cpu1.self - cpu0.self + cpu1.children - cpu0.children;
-    preparation.phases.add("debian prepare", {preparation.cpu_seconds, preparation.seconds, packages.size()});
+    double cpu = cpu1.self - cpu0.self + cpu1.children - cpu0.children;
+    preparation.cpu_seconds += cpu;
+    preparation.seconds += wall;
+    preparation.phases.add("debian prepare", {cpu, wall, packages.size()});
   }
   for (const auto& p : packages) {
     auto r = prepare_package(p, debian.cache_dir, debian.prepare);  // reads the finished preparation

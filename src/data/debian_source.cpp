@@ -859,6 +859,43 @@ std::optional<PreparedPackage> from_json(const std::string& text, const DebianPa
 
 }  // namespace
 
+namespace {
+
+// Where prepare_package keeps a package's files under the cache dir.
+struct PackagePaths {
+  fs::path downloads, srcs, tree, record, dsc, lock;
+  PackagePaths(const DebianPackage& pkg, const fs::path& cache_dir) {
+    fs::path cache = fs::absolute(cache_dir).lexically_normal();
+    downloads = cache / "downloads";
+    srcs = cache / "src";
+    tree = srcs / (pkg.name + "-" + without_epoch(pkg.version));
+    record = srcs / (tree.filename().string() + ".cr1.json");
+    dsc = downloads / (pkg.name + "_" + without_epoch(pkg.version) + ".dsc");
+    lock = srcs / ("." + tree.filename().string() + ".lock");
+  }
+};
+
+}  // namespace
+
+Status fetch_package(const DebianPackage& pkg, const fs::path& cache_dir, const PrepareOptions& opts) {
+  auto what = fmt::format("{}={}", pkg.name, pkg.version);
+  PackagePaths at(pkg, cache_dir);
+  std::error_code ec;
+  if (fs::exists(at.record, ec) && fs::is_directory(at.tree, ec)) return ok_status();
+  fs::create_directories(at.downloads, ec);
+  if (!ec) fs::create_directories(at.srcs, ec);
+  if (ec) return make_error(ErrorKind::io, fmt::format("{}: cannot create {}: {}", what, at.srcs.string(), ec.message()));
+  int lock_fd = ::open(at.lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX) != 0) {
+    if (lock_fd >= 0) ::close(lock_fd);
+    return make_error(ErrorKind::io, fmt::format("{}: cannot lock {}: {}", what, at.lock.string(), std::strerror(errno)));
+  }
+  std::string log;
+  auto st = download(pkg, at.downloads, at.dsc, opts, log);
+  ::close(lock_fd);  // drops the flock
+  return st;
+}
+
 Expected<PreparedPackage> prepare_package(const DebianPackage& pkg, const fs::path& cache_dir,
                                           const PrepareOptions& opts) {
   auto what = fmt::format("{}={}", pkg.name, pkg.version);

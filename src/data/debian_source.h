@@ -73,6 +73,11 @@ struct PrepareOptions {
 Expected<PreparedPackage> prepare_package(const DebianPackage& pkg, const std::filesystem::path& cache_dir,
                                           const PrepareOptions& opts = {});
 
+// Just the download step of prepare_package (which then finds the files there), under the same lock;
+// nothing to do for a package already prepared or downloaded. Downloads wait on the network, not the
+// CPU, so a corpus build runs several at once before the CPU-bound preparation.
+Status fetch_package(const DebianPackage& pkg, const std::filesystem::path& cache_dir, const PrepareOptions& opts = {});
+
 // The compile jobs of an already extracted (and configured) tree; prepare_package uses it. `build_dir`
 // may equal `root`. Per TU: -I for its own dir, the build dir, the root, then every dir holding headers
 // or resolving a `#include <a/b.h>` seen in the tree, nearest first (at most 64); dirs holding a header

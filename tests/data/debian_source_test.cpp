@@ -221,6 +221,39 @@ TEST(PreparePackage, DownloadsExtractsAndEnumeratesARealPackage) {
   EXPECT_EQ(redo->jobs.size(), prepared->jobs.size());
 }
 
+// fetch_package is the download step alone: the preparation then finds the files, and times its steps.
+TEST(PreparePackage, FetchFirstThenPrepareFindsTheDownload) {
+  auto pkgs = read_package_list(test::source_dir() / "data" / "debian-packages.txt");
+  ASSERT_TRUE(pkgs) << pkgs.error().message;
+  auto it = std::find_if(pkgs->begin(), pkgs->end(), [](const DebianPackage& p) { return p.name == "bzip2"; });
+  ASSERT_NE(it, pkgs->end());
+  if (!run_subprocess({"dpkg-source", "--version"}).success()) GTEST_SKIP() << "dpkg-source missing (dpkg-dev)";
+  test::TempDir cache;
+  auto fetched = fetch_package(*it, cache.path);
+  if (!fetched && fetched.error().message.find("apt-get source") != std::string::npos)
+    GTEST_SKIP() << "no Debian source access: " << fetched.error().message;
+  ASSERT_TRUE(fetched) << fetched.error().message;
+  EXPECT_TRUE(fs::exists(cache.path / "downloads" / "bzip2_1.0.8-5.dsc"));
+  EXPECT_FALSE(fs::exists(cache.path / "src" / "bzip2-1.0.8-5"));  // nothing extracted yet
+  auto prepared = prepare_package(*it, cache.path);
+  ASSERT_TRUE(prepared) << prepared.error().message;
+  EXPECT_NE(prepared->log.find("download: cached"), std::string::npos) << prepared->log;
+  EXPECT_FALSE(prepared->cached);
+  for (const char* stage : {"download", "extract", "configure", "enumerate"})
+    EXPECT_TRUE(prepared->times.stages().contains(stage)) << stage;
+  EXPECT_GT(prepared->times.stages().at("extract").cpu, 0.0);
+  // Read back: the record keeps the times and says it was cached; fetching again does nothing.
+  auto again = prepare_package(*it, cache.path);
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_TRUE(again->cached);
+  EXPECT_NEAR(again->times.stages().at("extract").cpu, prepared->times.stages().at("extract").cpu, 0.001);  // ms in JSON
+  EXPECT_TRUE(fetch_package(*it, cache.path));
+  DebianPackage unknown{"bzip2", "9.9.9-9", {}};
+  auto bad = fetch_package(unknown, cache.path);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("bzip2=9.9.9-9"), std::string::npos) << bad.error().message;
+}
+
 // gzip exercises autoconf: configure runs, and version.c/version.h, which its Makefile prints into
 // place, are written so that the TUs including them compile.
 TEST(PreparePackage, RunsAutoconfAndWritesMakePrintedFiles) {
