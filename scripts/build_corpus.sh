@@ -5,7 +5,8 @@
 # (download, configure, clang, -Oz measurement, csmith, ...), wall time and load, then the corpus
 # statistics. A killed build continues where it stopped when run again with the same arguments.
 #
-#   scripts/build_corpus.sh [OUT]          default OUT: /var/tmp/cr1-full-corpus
+#   scripts/build_corpus.sh [OUT [more dataset-build options]]   default OUT: /var/tmp/cr1-full-corpus
+#   e.g. scripts/build_corpus.sh /tmp/tiny --only bzip2            (a quick try: one package)
 #
 # Environment: CR1=path/to/compiler-r1 (default build/compiler-r1), JOBS (default: all cores),
 # SEEDS (default 1-12000), CACHE (Debian downloads and trees; default OUT.cache), NICE=1 to run
@@ -16,6 +17,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="${1:-/var/tmp/cr1-full-corpus}"
+[ $# -gt 0 ] && shift
 cr1="${CR1:-$root/build/compiler-r1}"
 jobs="${JOBS:-$(nproc)}"
 seeds="${SEEDS:-1-12000}"
@@ -26,7 +28,7 @@ run=()
 [ "${NICE:-0}" = 1 ] && run=(nice)
 
 start=$(date +%s)
-"${run[@]}" "$cr1" dataset build --from debian,csmith --seeds "$seeds" --cache-dir "$cache" --out "$out" -j "$jobs"
+"${run[@]}" "$cr1" dataset build --from debian,csmith --seeds "$seeds" --cache-dir "$cache" --out "$out" -j "$jobs" "$@"
 echo
 "$cr1" dataset stats "$out"
 echo
