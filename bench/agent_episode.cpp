@@ -103,18 +103,46 @@ class TeacherForcedPolicy final : public agent::Policy {
 
 struct Sample {
   // ms
-  double total = 0, prefill = 0, decode = 0, render = 0, tools = 0, verify = 0, teacher = 0, other = 0;
+  double total = 0, prefill = 0, decode = 0, render = 0, tools = 0, fbps = 0, verify = 0, teacher = 0, other = 0;
   double cpu = 0;  // this process's CPU time (the model, rendering, the runner; tools run in worker processes)
-  size_t turns = 0, prompt_tokens = 0, prefilled = 0, generated = 0, calls = 0;
+  size_t turns = 0, prompt_tokens = 0, prefilled = 0, cached = 0, generated = 0, calls = 0;
+  bool fbps_called = false;
   std::string path, answer;
+  double model() const { return prefill + decode + render; }  // the model's own time
 };
+
+// A model policy over its own copy of the model (same seed, same weights), with or without the prefix
+// cache, teacher-forced by the tree.
+struct Variant {
+  std::string label;
+  std::shared_ptr<model::LanguageModel> lm;
+  std::unique_ptr<agent::ModelPolicy> policy;
+  std::unique_ptr<TeacherForcedPolicy> forced;
+  int runs = 0;
+  std::map<std::string, std::vector<Sample>> samples;
+};
+
+double med(const std::vector<Sample>& v, double (Sample::*f)() const) {
+  std::vector<double> x;
+  for (const auto& s : v) x.push_back((s.*f)());
+  return median(x);
+}
+double med(const std::vector<Sample>& v, double Sample::*f) {
+  std::vector<double> x;
+  for (const auto& s : v) x.push_back(s.*f);
+  return median(x);
+}
+double mean(const std::vector<double>& v) {
+  return v.empty() ? 0 : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"Agent episode time with a compact built-in model (teacher-forced decision-tree turns) vs the "
                "decision-tree policy alone"};
-  int layers = 8, hidden = 256, heads = 4, kv_heads = 2, intermediate = 704, threads = 1, runs = 3;
+  int layers = 8, hidden = 256, heads = 4, kv_heads = 2, intermediate = 704, threads = 1, runs = 3, full_runs = 1;
+  size_t cache_mib = 512;
   size_t vocab = 4096, tuner_evals = 200, fbps_evals = 0;
   std::vector<std::string> programs;
   std::string tokenizer_path, work_arg = "/tmp/cr1-agent-episode-bench";
@@ -128,6 +156,14 @@ int main(int argc, char** argv) {
   app.add_option("--tokenizer", tokenizer_path, "use this tokenizer.json instead of training one");
   app.add_option("--threads", threads, "torch threads (default 1)");
   app.add_option("--runs", runs, "timed episodes per program and policy (median reported)");
+  app.add_option("--full-reprefill-runs", full_runs,
+                 "timed episodes per program of the baseline that re-prefills the whole conversation every turn "
+                 "(the model without a prefix cache; default 1, 0 = skip it)");
+  app.add_option("--prefix-cache-mib", cache_mib, "the incremental model's prefix cache budget (default 512)");
+  bool full_kernel = false;
+  app.add_flag("--full-reprefill-kernel", full_kernel,
+               "also time full re-prefill with the attention kernel (separates the prefix cache's gain from the "
+               "kernel's)");
   app.add_option("--tuner-evals", tuner_evals, "evaluations of the tuner that finds each program's proposal (untimed)");
   app.add_option("--fbps-evals", fbps_evals, "FBPS budget (default: the paper's, 100 x 10)");
   app.add_option("--work-dir", work_arg, "scratch folder (program root, tokenizer)");
@@ -135,6 +171,8 @@ int main(int argc, char** argv) {
   const fs::path work = work_arg;
   if (!agent::ModelPolicy::available()) die("built without libtorch", 2);
   if (runs < 1) die("--runs must be at least 1", 2);
+  if (full_runs < 0) die("--full-reprefill-runs must be 0 or more", 2);
+  if (cache_mib == 0) die("--prefix-cache-mib must be positive (the baseline is the model without one)", 2);
 
   // ---- programs, staged as bitcode for the tools, with the facts the prompt shows ----
   if (programs.empty()) {
@@ -219,7 +257,7 @@ int main(int argc, char** argv) {
                              tok->vocab_size());
   }
 
-  // ---- the compact model ----
+  // ---- the compact model, twice (same seed: same weights): with the prefix cache, and without ----
   model::ModelConfig config;
   config.vocab_size = (tok->vocab_size() + 63) / 64 * 64;
   config.hidden_size = hidden;
@@ -230,24 +268,75 @@ int main(int argc, char** argv) {
   config.max_position_embeddings = 8192;
   config.rope_theta = 1000000.0;
   if (auto id = tok->token_to_id("<|im_end|>")) config.eos_token_ids = {*id};
-  model::RuntimeOptions rt;
-  rt.num_threads = threads;
-  auto lm = std::make_shared<const model::LanguageModel>(must(model::LanguageModel::create(config, 1, rt), "model"));
-  agent::ModelPolicyOptions mo;
-  mo.seed = 1;
-  mo.batch_window = std::chrono::microseconds(0);  // one episode at a time: nothing to wait for
-  auto model = must(agent::ModelPolicy::over(lm, tok, mo), "model policy");
-  TeacherForcedPolicy forced(tree, *model);
+  // Variant 0 is what the policy runs; variant 1 the baseline: the path before (the whole conversation
+  // prefilled every turn, attention through ATen's bmm and the system BLAS); variant 2 (optional) the
+  // baseline with the written-out attention, to separate the two.
+  std::vector<Variant> variants(full_runs > 0 ? (full_kernel ? 3 : 2) : 1);
+  for (size_t v = 0; v < variants.size(); ++v) {
+    auto& var = variants[v];
+    const bool incremental = v == 0;
+    var.label = incremental ? "incremental" : v == 1 ? "full re-prefill, BLAS attention" : "full re-prefill, attention kernel";
+    var.runs = incremental ? runs : full_runs;
+    model::RuntimeOptions rt;
+    rt.num_threads = threads;  // at::set_num_threads: one intra-op thread by default
+    rt.prefix_cache_bytes = incremental ? cache_mib << 20 : 0;
+    rt.cpu_attention = v != 1;
+    var.lm = std::make_shared<model::LanguageModel>(must(model::LanguageModel::create(config, 1, rt), "model"));
+    agent::ModelPolicyOptions mo;
+    mo.seed = 1;
+    mo.batch_window = std::chrono::microseconds(0);  // one episode at a time: nothing to wait for
+    var.policy = must(agent::ModelPolicy::over(var.lm, tok, mo), "model policy");
+    var.forced = std::make_unique<TeacherForcedPolicy>(tree, *var.policy);
+  }
   agent::EpisodeOptions eo;
-  eo.count_tokens = model->exact_token_counter();
+  eo.count_tokens = variants[0].policy->exact_token_counter();
   eo.exact_token_counts = true;
 
-  // ---- timed episodes: per program and run, the tree alone, then the model decoding the tree ----
-  std::map<std::string, std::vector<Sample>> base, with_model;
+  auto model_episode = [&](Variant& var, const Program& p) {
+    auto tb = open_tools();
+    auto session = fresh_session(p);
+    var.lm->clear_prefix_cache();  // no episode reuses another's keys/values, only the pinned system prompt
+    auto before = var.policy->stats();
+    var.forced->teacher_seconds = 0;
+    const double c0 = process_cpu_seconds();
+    auto r = agent::run_episode(p.info, *var.forced, agent::tools_of(*tb), *session, eo);
+    const double cpu = process_cpu_seconds() - c0;
+    auto after = var.policy->stats();
+    if (r.end_reason == "policy_error") die(p.info.uri + ": " + r.policy_error);
+    Sample s;
+    s.total = 1e3 * r.seconds;
+    s.cpu = 1e3 * cpu;
+    // The system prompt's one-time prefill (pinned at the policy's first turn) counts as prefill.
+    s.prefill = 1e3 * (after.prefill_seconds - before.prefill_seconds + after.pin_seconds - before.pin_seconds);
+    s.decode = 1e3 * (after.decode_seconds - before.decode_seconds);
+    s.render = 1e3 * (after.render_seconds - before.render_seconds);
+    s.tools = 1e3 * r.tool_seconds;
+    for (const auto& c : r.tool_calls)
+      if (c.name == "find_best_pass_sequence") {
+        s.fbps += 1e3 * c.seconds;
+        s.fbps_called = true;
+      }
+    s.verify = 1e3 * r.verify_seconds;
+    s.teacher = 1e3 * var.forced->teacher_seconds;
+    s.other = s.total - s.prefill - s.decode - s.render - s.tools - s.verify - s.teacher;
+    s.turns = r.turns.size();
+    s.calls = r.tool_calls.size();
+    s.prompt_tokens = after.prompt_tokens - before.prompt_tokens;
+    s.cached = after.cached_tokens - before.cached_tokens;
+    s.prefilled = s.prompt_tokens - s.cached + (after.pinned_tokens - before.pinned_tokens);
+    s.generated = after.generated_tokens - before.generated_tokens;
+    s.path = r.path;
+    s.answer = r.answer_pipeline;
+    return s;
+  };
+
+  // ---- timed episodes: per program and run, the tree alone, then the model decoding the tree's turns ----
+  std::map<std::string, std::vector<Sample>> base;
   bool same_trajectories = true;
-  for (int run = 0; run <= runs; ++run) {  // run 0 warms the model (oneDNN packing, allocator)
+  const int max_runs = std::max(runs, full_runs);
+  for (int run = 0; run <= max_runs; ++run) {  // run 0 warms up (oneDNN packing, allocator, the pinned prompt)
     for (const auto& p : progs) {
-      {
+      if (run <= runs) {
         auto tb = open_tools();
         auto session = fresh_session(p);
         const double c0 = process_cpu_seconds();
@@ -261,52 +350,30 @@ int main(int argc, char** argv) {
         s.teacher = 1e3 * r.policy_seconds;
         s.other = s.total - s.tools - s.verify - s.teacher;
         s.turns = r.turns.size();
-        s.calls = r.tool_calls.size();
-        s.prompt_tokens = r.prompt_tokens;
-        s.generated = r.response_tokens;
         s.path = r.path;
         s.answer = r.answer_pipeline;
         if (run > 0) base[p.info.uri].push_back(s);
       }
-      {
-        auto tb = open_tools();
-        auto session = fresh_session(p);
-        auto before = model->stats();
-        forced.teacher_seconds = 0;
-        const double c0 = process_cpu_seconds();
-        auto r = agent::run_episode(p.info, forced, agent::tools_of(*tb), *session, eo);
-        const double cpu = process_cpu_seconds() - c0;
-        auto after = model->stats();
-        if (r.end_reason == "policy_error") die(p.info.uri + ": " + r.policy_error);
-        Sample s;
-        s.total = 1e3 * r.seconds;
-        s.cpu = 1e3 * cpu;
-        s.prefill = 1e3 * (after.prefill_seconds - before.prefill_seconds);
-        s.decode = 1e3 * (after.decode_seconds - before.decode_seconds);
-        s.render = 1e3 * (after.render_seconds - before.render_seconds);
-        s.tools = 1e3 * r.tool_seconds;
-        s.verify = 1e3 * r.verify_seconds;
-        s.teacher = 1e3 * forced.teacher_seconds;
-        s.other = s.total - s.prefill - s.decode - s.render - s.tools - s.verify - s.teacher;
-        s.turns = r.turns.size();
-        s.calls = r.tool_calls.size();
-        s.prompt_tokens = r.prompt_tokens;
-        s.prefilled = after.prompt_tokens - before.prompt_tokens;
-        s.generated = after.generated_tokens - before.generated_tokens;
-        s.path = r.path;
-        s.answer = r.answer_pipeline;
-        const auto& b = base.count(p.info.uri) && run > 0 ? base[p.info.uri].back() : s;
-        if (run > 0 && (b.answer != s.answer || b.turns != s.turns)) same_trajectories = false;
-        if (run > 0) with_model[p.info.uri].push_back(s);
+      for (auto& var : variants) {
+        if (run > var.runs) continue;
+        auto s = model_episode(var, p);
+        if (run == 0) continue;
+        const auto& b = base[p.info.uri];
+        if (!b.empty() && (b.front().answer != s.answer || b.front().turns != s.turns)) same_trajectories = false;
+        var.samples[p.info.uri].push_back(s);
       }
     }
   }
 
   // ---- report ----
-  const auto c = lm->config();
+  const auto c = variants[0].lm->config();
+  auto& inc = variants[0];
+  const auto pin = inc.policy->stats();
+  const auto cache = inc.lm->prefix_cache_stats();
   fmt::print("# agent_episode\n\n");
   fmt::print("Model: {} layers, hidden {}, {} heads / {} KV heads, intermediate {}, vocab {} ({:.1f} M parameters), "
-             "random weights, f32, {} torch thread(s), oneDNN-packed CPU matrix products.\n",
+             "random weights, f32, {} torch intra-op thread(s) (at::set_num_threads), oneDNN-packed CPU matrix "
+             "products.\n",
              c.num_hidden_layers, c.hidden_size, c.num_attention_heads, c.num_key_value_heads, c.intermediate_size,
              c.vocab_size, c.num_parameters() / 1e6, threads);
   fmt::print("Tokenizer: {}.\n", tok_origin);
@@ -314,55 +381,121 @@ int main(int argc, char** argv) {
              "before timing) with the real tools (Toolbox, 1 worker process, FBPS budget {}) and fresh-worker "
              "verification; a fresh Toolbox and verifier session per episode (created outside the timing). The model "
              "episode decodes the tree's turns token by token (teacher forcing through the KV-cache decode loop: one "
-             "forward + sampling step per token; sampling T 0.7, top-p 0.8, top-k 20, repetition penalty 1.05) and "
-             "re-reads the whole conversation each turn (prefill). Median of {} runs after a warm-up run; times in "
-             "ms.\n",
-             tuner_evals, fbps_evals ? std::to_string(fbps_evals) : std::string("paper's (100 x 10)"), runs);
+             "forward + sampling step per token; sampling T 0.7, top-p 0.8, top-k 20, repetition penalty 1.05). "
+             "Incremental: the model keeps each episode's keys/values across turns (prefix cache, {} MiB) and the "
+             "system prompt with the tool schemas is prefilled once per policy ({} tokens, {:.1f} ms, in the warm-up "
+             "run); full re-prefill: the same model without the cache re-reads the whole conversation each turn. "
+             "Median of {} runs ({} for full re-prefill) after a warm-up run; times in ms.\n",
+             tuner_evals, fbps_evals ? std::to_string(fbps_evals) : std::string("paper's (100 x 10)"), cache_mib,
+             pin.pinned_tokens, 1e3 * pin.pin_seconds, runs, full_runs);
   fmt::print("Load average at start of the report: {}\n\n", load_average());
 
-  fmt::print("| program | path | turns | tokens prompt / prefilled / generated | model episode | prefill | decode | "
-             "render+tokenize | tools | verify | other | model episode, CPU of this process | tree alone | tree: tools | "
-             "model's share |\n");
-  fmt::print("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-  std::vector<double> totals, prefills, decodes, tools_ms, verifies, base_totals, shares, prefilled, generated, cpus;
+  fmt::print("| program | path | turns | prompt tokens (all turns) / prefilled / cached / generated | model episode | "
+             "**model's own time** (prefill + decode + render) | prefill | decode | tools (of which FBPS) | verify | "
+             "other | CPU of this process | tree alone |{}\n",
+             full_runs ? " full re-prefill: episode / model's own time / prefilled | model time ratio |" : "");
+  fmt::print("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|{}\n", full_runs ? "---:|---:|" : "");
+  struct Group {
+    std::vector<double> total, model, prefill, decode, tools, fbps, verify, full_model, full_total, prefilled, generated,
+        cached, prompt;
+    size_t programs = 0;
+  };
+  std::map<std::string, Group> groups;  // "A": no FBPS call, "B": FBPS called, "all"
   for (const auto& p : progs) {
-    const auto& m = with_model[p.info.uri];
+    const auto& m = inc.samples[p.info.uri];
     const auto& b = base[p.info.uri];
-    auto med = [](const std::vector<Sample>& v, double Sample::*f) {
-      std::vector<double> x;
-      for (const auto& s : v) x.push_back(s.*f);
-      return median(x);
-    };
-    double total = med(m, &Sample::total), btotal = med(b, &Sample::total);
-    double model_ms = med(m, &Sample::prefill) + med(m, &Sample::decode) + med(m, &Sample::render);
-    fmt::print("| {} | {} | {} | {} / {} / {} | **{:.1f}** | {:.1f} | {:.1f} | {:.1f} | {:.1f} | {:.1f} | {:.1f} | {:.1f} | "
-               "{:.1f} | {:.1f} | {:.0f}% |\n",
-               p.info.uri, m.front().path, m.front().turns, m.front().prompt_tokens, m.front().prefilled,
-               m.front().generated, total, med(m, &Sample::prefill), med(m, &Sample::decode), med(m, &Sample::render),
-               med(m, &Sample::tools), med(m, &Sample::verify), med(m, &Sample::other) + med(m, &Sample::teacher),
-               med(m, &Sample::cpu), btotal, med(b, &Sample::tools), 100.0 * model_ms / total);
-    cpus.push_back(med(m, &Sample::cpu));
-    totals.push_back(total);
-    base_totals.push_back(btotal);
-    prefills.push_back(med(m, &Sample::prefill));
-    decodes.push_back(med(m, &Sample::decode));
-    tools_ms.push_back(med(m, &Sample::tools));
-    verifies.push_back(med(m, &Sample::verify));
-    shares.push_back(model_ms);
-    prefilled.push_back(static_cast<double>(m.front().prefilled));
-    generated.push_back(static_cast<double>(m.front().generated));
+    const auto& f = m.front();
+    const double total = med(m, &Sample::total), model_ms = med(m, &Sample::model);
+    std::string full_cols;
+    double full_model = 0, full_total = 0;
+    if (full_runs) {
+      const auto& fm = variants[1].samples[p.info.uri];
+      full_model = med(fm, &Sample::model);
+      full_total = med(fm, &Sample::total);
+      full_cols = fmt::format(" {:.1f} / {:.1f} / {} | {:.1f}x |", full_total, full_model, fm.front().prefilled,
+                              full_model / std::max(1e-9, model_ms));
+    }
+    fmt::print("| {} | {}{} | {} | {} / {} / {} / {} | {:.1f} | **{:.1f}** | {:.1f} | {:.1f} | {:.1f} ({:.1f}) | {:.1f} | "
+               "{:.1f} | {:.1f} | {:.1f} |{}\n",
+               p.info.uri, f.fbps_called ? "B" : "A", f.path == (f.fbps_called ? "B" : "A") ? "" : " (" + f.path + ")",
+               f.turns, f.prompt_tokens, f.prefilled, f.cached, f.generated, total, model_ms, med(m, &Sample::prefill),
+               med(m, &Sample::decode), med(m, &Sample::tools), med(m, &Sample::fbps), med(m, &Sample::verify),
+               med(m, &Sample::other) + med(m, &Sample::teacher), med(m, &Sample::cpu), med(b, &Sample::total),
+               full_cols);
+    for (const std::string key : {std::string(f.fbps_called ? "B" : "A"), std::string("all")}) {
+      auto& g = groups[key];
+      ++g.programs;
+      g.total.push_back(total);
+      g.model.push_back(model_ms);
+      g.prefill.push_back(med(m, &Sample::prefill));
+      g.decode.push_back(med(m, &Sample::decode));
+      g.tools.push_back(med(m, &Sample::tools));
+      g.fbps.push_back(med(m, &Sample::fbps));
+      g.verify.push_back(med(m, &Sample::verify));
+      g.prefilled.push_back(static_cast<double>(f.prefilled));
+      g.cached.push_back(static_cast<double>(f.cached));
+      g.prompt.push_back(static_cast<double>(f.prompt_tokens));
+      g.generated.push_back(static_cast<double>(f.generated));
+      if (full_runs) {
+        g.full_model.push_back(full_model);
+        g.full_total.push_back(full_total);
+      }
+    }
   }
-  auto mean = [](const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0) / std::max<size_t>(1, v.size()); };
-  fmt::print("\nMean over {} programs: model episode **{:.1f} ms** (prefill {:.1f}, decode {:.1f}, tools {:.1f}, verify "
-             "{:.1f}); the model's own time {:.1f} ms for {:.0f} prefilled + {:.0f} generated tokens "
-             "(prefill {:.0f} tok/s, decode {:.0f} tok/s); tree alone {:.1f} ms. Target < 200 ms per episode: {}.\n",
-             progs.size(), mean(totals), mean(prefills), mean(decodes), mean(tools_ms), mean(verifies), mean(shares),
-             mean(prefilled), mean(generated), 1e3 * mean(prefilled) / std::max(1e-9, mean(prefills)),
-             1e3 * mean(generated) / std::max(1e-9, mean(decodes)), mean(base_totals),
-             mean(totals) < 200 ? "met" : "NOT met");
-  fmt::print("Max over programs: model episode {:.1f} ms. Mean CPU time of this process in a model episode (the model "
-             "and the runner; the tools run in worker processes): {:.1f} ms.\n",
-             *std::max_element(totals.begin(), totals.end()), mean(cpus));
+  fmt::print("\n| episodes | programs | model episode (wall) | **model's own time** | prefill | decode | tools | of which "
+             "FBPS | verify | tokens prompt / prefilled / generated | prefill tok/s | decode tok/s |{}\n",
+             full_runs ? " full re-prefill: episode / model's own time | model time ratio |" : "");
+  fmt::print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|{}\n", full_runs ? "---|---:|" : "");
+  for (const auto& [key, g] : groups) {
+    const std::string name = key == "A" ? "path A (propose, instrcount, answer)"
+                             : key == "B" ? "path B (FBPS called)" : "all";
+    fmt::print("| {} | {} | {:.1f} | **{:.1f}** | {:.1f} | {:.1f} | {:.1f} | {:.1f} | {:.1f} | {:.0f} / {:.0f} / {:.0f} | "
+               "{:.0f} | {:.0f} |{}\n",
+               name, g.programs, mean(g.total), mean(g.model), mean(g.prefill), mean(g.decode), mean(g.tools),
+               mean(g.fbps), mean(g.verify), mean(g.prompt), mean(g.prefilled), mean(g.generated),
+               1e3 * mean(g.prefilled) / std::max(1e-9, mean(g.prefill)),
+               1e3 * mean(g.generated) / std::max(1e-9, mean(g.decode)),
+               full_runs ? fmt::format(" {:.1f} / {:.1f} | {:.1f}x |", mean(g.full_total), mean(g.full_model),
+                                       mean(g.full_model) / std::max(1e-9, mean(g.model)))
+                         : std::string());
+  }
+  fmt::print("\nEach variant, means over the programs of a path (model's own time = prefill + decode + render; "
+             "tok/s = tokens / time summed over the programs):\n\n");
+  fmt::print("| variant | path | runs | model episode | model's own time | prefill | decode | render | tokens prefilled / "
+             "generated | prefill tok/s | decode tok/s |\n|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|\n");
+  for (const auto& var : variants)
+    for (const std::string key : {"A", "B"}) {
+      std::vector<double> total, model_ms, prefill, decode, render, prefilled, generated;
+      for (const auto& p : progs) {
+        const auto& m = var.samples.at(p.info.uri);
+        if ((m.front().fbps_called ? "B" : "A") != key) continue;
+        total.push_back(med(m, &Sample::total));
+        model_ms.push_back(med(m, &Sample::model));
+        prefill.push_back(med(m, &Sample::prefill));
+        decode.push_back(med(m, &Sample::decode));
+        render.push_back(med(m, &Sample::render));
+        prefilled.push_back(static_cast<double>(m.front().prefilled));
+        generated.push_back(static_cast<double>(m.front().generated));
+      }
+      if (total.empty()) continue;
+      fmt::print("| {} | {} | {} | {:.1f} | {:.1f} | {:.1f} | {:.1f} | {:.1f} | {:.0f} / {:.0f} | {:.0f} | {:.0f} |\n",
+                 var.label, key, var.runs, mean(total), mean(model_ms), mean(prefill), mean(decode), mean(render),
+                 mean(prefilled), mean(generated), 1e3 * mean(prefilled) / std::max(1e-9, mean(prefill)),
+                 1e3 * mean(generated) / std::max(1e-9, mean(decode)));
+    }
+  fmt::print("\nMeans over programs. Target < 200 ms per episode:\n");
+  for (const auto& [key, g] : groups) {
+    if (key == "all") continue;
+    fmt::print("- path {}: the model's own time {:.1f} ms ({}); the whole episode {:.1f} ms ({}){}.\n", key,
+               mean(g.model), mean(g.model) < 200 ? "met" : "NOT met", mean(g.total),
+               mean(g.total) < 200 ? "met" : "NOT met",
+               key == "B" ? fmt::format(", of which FBPS (a search, the tool's own budget) {:.1f} ms", mean(g.fbps))
+                          : std::string());
+  }
+  fmt::print("Prefix cache at the end: {} entries ({} pinned), {:.1f} MiB; {} of {} lookups hit, {} extended in place; "
+             "{} tokens reused, {} prefilled.\n",
+             cache.entries, cache.pinned, cache.bytes / 1048576.0, cache.hits, cache.lookups, cache.takes,
+             cache.reused_tokens, cache.prefilled_tokens);
   if (!same_trajectories) fmt::print("Note: a model episode's answer or turns differ from the tree's alone.\n");
   fmt::print("Load average at end: {}\n", load_average());
   return 0;

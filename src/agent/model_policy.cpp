@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "agent/chat.h"
 
@@ -83,6 +84,7 @@ Expected<std::unique_ptr<ModelPolicy>> ModelPolicy::open(const ModelPolicyOption
   rt.device = o.device;
   rt.num_threads = o.threads;
   rt.max_positions = o.max_context;
+  rt.prefix_cache_bytes = o.prefix_cache_bytes;
   auto lm = model::LanguageModel::load(o.model_dir, rt);
   if (!lm) return make_error(lm.error().kind, fmt::format("--model {}: {}", o.model_dir.string(), lm.error().message));
   return over(std::make_shared<const model::LanguageModel>(std::move(*lm)),
@@ -161,6 +163,7 @@ Expected<PolicyReply> ModelPolicy::turn(const EpisodeState& state, const std::ve
   std::string text = prompt_text(state);
   auto ids = tokenizer_->encode(text);
   const double render_seconds = since(t0);
+  pin_system_prompt(state, text, ids);
   const int64_t P = static_cast<int64_t>(ids.size());
   if (P >= context_)
     return make_error(ErrorKind::invalid_input,
@@ -204,6 +207,7 @@ Expected<PolicyReply> ModelPolicy::turn(const EpisodeState& state, const std::ve
   std::lock_guard lock(stats_mu_);
   ++stats_.turns;
   stats_.prompt_tokens += static_cast<uint64_t>(P);
+  stats_.cached_tokens += static_cast<uint64_t>(r->cached_tokens);
   stats_.generated_tokens += r->tokens.size();
   stats_.render_seconds += render_seconds;
   stats_.generate_seconds += generate_seconds;
@@ -217,6 +221,29 @@ Expected<PolicyReply> ModelPolicy::turn(const EpisodeState& state, const std::ve
 ModelPolicyStats ModelPolicy::stats() const {
   std::lock_guard lock(stats_mu_);
   return stats_;
+}
+
+void ModelPolicy::pin_system_prompt(const EpisodeState& state, const std::string& prompt,
+                                    const std::vector<model::TokenId>& ids) {
+  if (state.messages.empty() || state.messages[0].role != "system" || !model_->prefix_cache_stats().enabled) return;
+  std::lock_guard lock(pin_mu_);
+  for (const auto& p : pinned_)
+    if (prompt.starts_with(p)) return;
+  // The system turn, rendered alone, ends with <|im_end|>\n: a special token, so its ids are the
+  // prompt's first ids; checked, as a tokenizer could merge across it.
+  std::string system = render_chatml({state.messages[0]}, state.tools, false);
+  if (!prompt.starts_with(system)) return;
+  pinned_.push_back(system);
+  auto t0 = Clock::now();
+  auto prefix = tokenizer_->encode(system);
+  if (prefix.size() >= ids.size() || !std::equal(prefix.begin(), prefix.end(), ids.begin())) return;
+  if (auto st = model_->pin_prefix(prefix); !st) {  // a cache miss costs time, not correctness
+    spdlog::warn("model policy: the system prompt is not cached: {}", st.error().message);
+    return;
+  }
+  std::lock_guard stats_lock(stats_mu_);
+  stats_.pinned_tokens += prefix.size();
+  stats_.pin_seconds += since(t0);
 }
 
 #else  // a build without libtorch (CR1_WITH_TORCH=OFF) has no model to run

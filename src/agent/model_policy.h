@@ -13,6 +13,12 @@
 // Sampling defaults are the paper's inference settings (temperature 0.7, top-p 0.8, repetition penalty
 // 1.05; Compiler-R1 §4, the values of Qwen2.5-Instruct's generation_config.json, whose top_k is 20).
 //
+// Turns of one episode share their start: with the model's prefix cache on (the default of open()), a
+// turn prefills only the tokens new since the episode's previous turn (the tool response and the next
+// assistant header), and every episode starts from the system prompt's keys/values, prefilled once.
+// The tokens are those of prefilling the whole conversation, up to float rounding
+// (tests/agent/model_policy_prefix_test.cpp).
+//
 // Torch-free: only model/language_model.h, model/tokenizer.h and model/batched_generator.h.
 #pragma once
 
@@ -50,6 +56,10 @@ struct ModelPolicyOptions {
   uint64_t seed = 1;
   size_t max_batch = 16;            // turns generated together at most
   std::chrono::microseconds batch_window{2000};  // how long an idle generator waits for company
+  // Keys/values kept across turns (RuntimeOptions::prefix_cache_bytes), for open(): a turn prefills only
+  // what is new since the episode's last turn, and the system prompt with the tool schemas is prefilled
+  // once per policy. 0: every turn prefills the whole conversation. With over(), the model's setting.
+  size_t prefix_cache_bytes = size_t{512} << 20;
 
   static model::SamplingOptions paper_sampling();
 };
@@ -57,11 +67,14 @@ struct ModelPolicyOptions {
 // What the policy spent, summed over its turns (for the episode benchmark and `--json` output).
 struct ModelPolicyStats {
   uint64_t turns = 0;
-  uint64_t prompt_tokens = 0;     // tokens prefilled (each turn re-reads the whole conversation)
+  uint64_t prompt_tokens = 0;     // the turns' prompts (each turn's prompt is the whole conversation)
+  uint64_t cached_tokens = 0;     // ... of which the prefix cache had the keys/values (not prefilled)
+  uint64_t pinned_tokens = 0;     // system-prompt tokens prefilled once into the prefix cache
   uint64_t generated_tokens = 0;  // forward passes of the decode loop
   double render_seconds = 0;      // ChatML rendering and tokenizing the prompt
   double generate_seconds = 0;    // waiting for the generator (batching + prefill + decode + sampling)
   double prefill_seconds = 0;     // the batch's prompt forward, as the generator measured it
+  double pin_seconds = 0;         // prefilling the system prompt into the prefix cache (once per prompt)
   double decode_seconds = 0;      // one forward + sampling per new token, as the generator measured it
   uint64_t batches = 0, largest_batch = 0;  // the generator's model calls
 };
@@ -105,6 +118,9 @@ class ModelPolicy final : public Policy {
   ModelPolicy(std::shared_ptr<const model::LanguageModel> model, std::shared_ptr<const model::Tokenizer> tokenizer,
               ModelPolicyOptions options);
   Expected<PolicyReply> turn(const EpisodeState& state, const std::vector<model::TokenId>* forced);
+  // Pins the system message with the tool schemas (the prompt's start, the same in every episode) in
+  // the model's prefix cache, once per distinct text.
+  void pin_system_prompt(const EpisodeState& state, const std::string& prompt, const std::vector<model::TokenId>& ids);
 
   std::shared_ptr<const model::LanguageModel> model_;
   std::shared_ptr<const model::Tokenizer> tokenizer_;
@@ -112,6 +128,8 @@ class ModelPolicy final : public Policy {
   std::vector<model::TokenId> stop_ids_;
   int64_t context_ = 0;
   std::shared_ptr<model::BatchedGenerator> generator_;  // shared_ptr: no ~BatchedGenerator in builds without torch
+  std::mutex pin_mu_;
+  std::vector<std::string> pinned_;  // system prompts pinned (or found not to be a token prefix)
   mutable std::mutex stats_mu_;
   ModelPolicyStats stats_;
 };

@@ -114,7 +114,7 @@ std::vector<GenerationResult> run_generation(const Qwen2Model& model, const std:
       const int64_t n = static_cast<int64_t>(p.size());
       // At least the last prompt token is run: its logits give the first new token.
       auto& rc = row_caches[i] =
-          prefix->acquire(model, p, n - 1, PrefixCache::capacity_with_headroom(n + row_max[i]));
+          prefix->acquire(model, p, n - 1, n + row_max[i]);
       const int64_t past = rc.length, T = n - past;
       results[i].cached_tokens = past;
       prefix->count_prefilled(T);

@@ -35,7 +35,8 @@ int64_t PrefixCache::capacity_with_headroom(int64_t needed) {
 }
 
 KvCache PrefixCache::acquire(const Qwen2Model& model, std::span<const TokenId> tokens, int64_t max_reuse,
-                             int64_t capacity) {
+                             int64_t needed) {
+  const int64_t capacity = capacity_with_headroom(needed);
   const size_t limit = static_cast<size_t>(std::max<int64_t>(0, max_reuse));
   KvCache source;
   size_t length = 0;
@@ -43,7 +44,7 @@ KvCache PrefixCache::acquire(const Qwen2Model& model, std::span<const TokenId> t
     std::lock_guard lock(mu_);
     ++lookups_;
     auto takeable = [&](const Entry& e, size_t l) {
-      return !e.pinned && l == e.tokens.size() && e.cache.capacity() >= capacity;
+      return !e.pinned && l == e.tokens.size() && e.cache.capacity() >= needed;
     };
     auto best = entries_.end();
     for (auto it = entries_.begin(); it != entries_.end(); ++it) {

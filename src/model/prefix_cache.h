@@ -33,9 +33,10 @@ class PrefixCache {
  public:
   explicit PrefixCache(size_t max_bytes) : max_bytes_(max_bytes) {}
 
-  // A batch-1 cache with room for `capacity` positions whose first `length` positions hold the keys/values
-  // of the longest cached prefix of `tokens`, at most `max_reuse` tokens (0 when nothing matches).
-  KvCache acquire(const Qwen2Model& model, std::span<const TokenId> tokens, int64_t max_reuse, int64_t capacity);
+  // A batch-1 cache with room for at least `needed` positions whose first `length` positions hold the
+  // keys/values of the longest cached prefix of `tokens`, at most `max_reuse` tokens (0 when nothing
+  // matches). A new cache gets capacity_with_headroom(needed).
+  KvCache acquire(const Qwen2Model& model, std::span<const TokenId> tokens, int64_t max_reuse, int64_t needed);
 
   // Keeps `cache` (batch 1; its first cache.length positions are the keys/values of `tokens`, which has
   // at least that many ids) as an entry. Entries whose tokens it extends are dropped.

@@ -75,10 +75,11 @@ TEST(PrefixCache, LogitsAfterACachedPrefixMatchAFullPrefill) {
   EXPECT_LT((head_logits - full_logits(lm, head, 0)).abs().max().item<float>(), 1e-4);
   cache.release(head, std::move(first));
 
-  // Longer than the entry's capacity: the prefix is copied into a new cache.
-  KvCache copied = cache.acquire(net, seq, 149, 400);
+  // More than the entry's capacity (needed + headroom): the prefix is copied into a new cache.
+  ASSERT_LT(PrefixCache::capacity_with_headroom(128), 2000);
+  KvCache copied = cache.acquire(net, seq, 149, 2000);
   EXPECT_EQ(copied.length, 90);
-  EXPECT_GE(copied.capacity(), 400);
+  EXPECT_GE(copied.capacity(), 2000);
   auto tail = logits_from(net, seq, copied);
   EXPECT_LT((tail - full_logits(lm, seq, 90)).abs().max().item<float>(), 1e-4);
   PrefixCacheStats s;
@@ -103,7 +104,8 @@ TEST(PrefixCache, ReleaseSupersedesPinsStayAndTheBudgetEvicts) {
   const auto& net = lm.network();
   auto system = ids(40, 2);
   const size_t entry_bytes = 2 /*k, v*/ * 2 /*layers*/ * 2 /*KV heads*/ * 8 /*head dim*/ * 4 /*f32*/;  // per position
-  PrefixCache cache(entry_bytes * 600);
+  const int64_t conversation = PrefixCache::capacity_with_headroom(256);  // positions of one entry below
+  PrefixCache cache(entry_bytes * (40 + 2 * conversation + 100));
   cache.pin(net, system);
   cache.pin(net, system);  // once
   PrefixCacheStats s;
@@ -133,8 +135,8 @@ TEST(PrefixCache, ReleaseSupersedesPinsStayAndTheBudgetEvicts) {
   EXPECT_EQ(s.entries, 2u);
   EXPECT_EQ(s.pinned, 1u);
 
-  // Two more conversations of 256 positions each overflow the budget (600 positions with the pin's
-  // 40): the least recently used goes, never the pin.
+  // Two more conversations overflow the budget (the pin and two conversations): the least recently
+  // used goes, never the pin.
   for (uint32_t k = 5; k < 7; ++k) {
     auto b = concat(system, ids(20, k));
     KvCache cb = cache.acquire(net, b, static_cast<int64_t>(b.size()) - 1, 256);
