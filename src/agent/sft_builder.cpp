@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "agent/program_root.h"
 #include "data/manifest.h"
 #include "search/registry.h"
 #include "util/atomic_file.h"
@@ -90,8 +91,15 @@ Expected<std::vector<EpisodeJob>> corpus_jobs(const fs::path& corpus, std::optio
   } else {
     for (size_t i = 0; i < limit; ++i) chosen.push_back(ok[i * ok.size() / limit]);
   }
+  // The tools resolve filenames inside the corpus folder; a program they would refuse (a symlink out of
+  // it, a missing file) would turn every episode into tool errors and an -Oz answer, so refuse it here.
+  auto root = ProgramRoot::open(corpus);
+  if (!root) return root.take_error();
   std::vector<EpisodeJob> jobs;
   for (const auto* r : chosen) {
+    if (auto file = root->resolve(r->path); !file)
+      return make_error(file.error().kind, fmt::format("{}: the tools cannot open {}: {}", corpus.string(), r->uri,
+                                                       file.error().message));
     EpisodeJob j;
     j.program.uri = r->uri;
     j.program.filename = r->path;

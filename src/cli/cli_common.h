@@ -35,6 +35,19 @@ T unwrap(Expected<T> e, int code = kExitBadInput) {
   return std::move(*e);
 }
 
+// Like unwrap, for calls that fail either on their input (exit 2: a missing or malformed file, a bad
+// argument) or while working (exit 1).
+template <class T>
+T unwrap_by_kind(Expected<T> e) {
+  if (!e) {
+    ErrorKind k = e.error().kind;
+    bool input = k == ErrorKind::not_found || k == ErrorKind::parse || k == ErrorKind::invalid_input ||
+                 k == ErrorKind::invalid_pass;
+    throw CliError(e.error().message, input ? kExitBadInput : kExitFailure);
+  }
+  return std::move(*e);
+}
+
 // Options for commands that load a program.
 struct ProgramOptions {
   std::vector<std::string> files;

@@ -368,7 +368,7 @@ void run_make_sft(SftArgs& a) {
   if (!fs::is_regular_file(o.corpus / "manifest.jsonl"))
     throw CliError(fmt::format("--corpus {}: no manifest.jsonl (build one with `compiler-r1 dataset build`)", o.corpus.string()));
   auto toolbox = open_toolbox(a.agent, o.corpus);
-  auto s = unwrap(agent::make_sft(o, agent::tools_of(*toolbox)), kExitFailure);
+  auto s = unwrap_by_kind(agent::make_sft(o, agent::tools_of(*toolbox)));
   if (a.json) {
     auto j = s.stats;
     j["out"] = o.out.string();

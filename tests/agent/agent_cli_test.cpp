@@ -112,5 +112,25 @@ TEST(CliAgent, BadInput) {
   EXPECT_NE(r.err.find("127.0.0.1:1"), std::string::npos) << r.err;
 }
 
+// A corpus whose programs the tools would refuse (here: a symlink out of the corpus folder) is refused up
+// front, instead of producing trajectories made of tool errors and -Oz answers.
+TEST(CliAgent, MakeSftRefusesProgramsTheToolsCannotOpen) {
+  test::TempDir dir;
+  auto real = (dir.path / "real").string();
+  auto b = cli({"dataset", "build", "--from", (test::source_dir() / "data/sample").string(), "--out", real, "-j", "2"});
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  auto view = dir.path / "view";
+  std::filesystem::create_directories(view);
+  std::filesystem::copy_file(dir.path / "real" / "manifest.jsonl", view / "manifest.jsonl");
+  std::filesystem::create_directory_symlink(dir.path / "real" / "programs", view / "programs");
+  auto out = dir.path / "sft.jsonl";
+  auto r = cli({"agent", "make-sft", "--corpus", view.string(), "--out", out.string(), "--split", "all",
+                "--tuner-evals", "5", "-j", "1"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("the tools cannot open"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("outside the program root"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(out));
+}
+
 }  // namespace
 }  // namespace cr1
