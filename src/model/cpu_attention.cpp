@@ -36,6 +36,15 @@ __attribute__((always_inline)) inline vf8 load(const float* p) {
   return x;
 }
 
+typedef int vi8 __attribute__((vector_size(32)));
+
+__attribute__((always_inline)) inline float hsum(vf8 v) {
+  v += __builtin_shuffle(v, vi8{4, 5, 6, 7, 0, 1, 2, 3});
+  v += __builtin_shuffle(v, vi8{2, 3, 0, 1, 6, 7, 4, 5});
+  v += __builtin_shuffle(v, vi8{1, 0, 3, 2, 5, 4, 7, 6});
+  return v[0];
+}
+
 __attribute__((always_inline)) inline float dot(const float* a, const float* b, int64_t n) {
   vf8 acc0 = {}, acc1 = {};
   int64_t i = 0;
@@ -74,6 +83,26 @@ __attribute__((always_inline)) inline void scores_body(const Geometry& g, const 
       const float* brow = bias + b * g.bias_b + t * g.bias_t;
       const float* qrow = q + b * g.q_b + t * g.q_t + kvh * g.G * g.q_h;
       float* srow = S + (bk * tb + tl) * g.G * g.L;
+      if (g.D == 64) {  // Qwen2's head size in small configs: the query row stays in registers
+        for (int64_t h = 0; h < g.G; ++h) {
+          const float* qh = qrow + h * g.q_h;
+          const vf8 q0 = load(qh), q1 = load(qh + 8), q2 = load(qh + 16), q3 = load(qh + 24), q4 = load(qh + 32),
+                    q5 = load(qh + 40), q6 = load(qh + 48), q7 = load(qh + 56);
+          float* out = srow + h * g.L;
+          for (int64_t j = 0; j < g.L; ++j) {
+            const float bj = brow[j];
+            if (bj <= kMasked) {
+              out[j] = bj;
+              continue;
+            }
+            const float* kj = keys + j * g.k_l;
+            const vf8 a = (q0 * load(kj) + q1 * load(kj + 8)) + (q2 * load(kj + 16) + q3 * load(kj + 24));
+            const vf8 b = (q4 * load(kj + 32) + q5 * load(kj + 40)) + (q6 * load(kj + 48) + q7 * load(kj + 56));
+            out[j] = hsum(a + b) * g.scale + bj;
+          }
+        }
+        continue;
+      }
       for (int64_t j = 0; j < g.L; ++j) {
         const float bj = brow[j];
         if (bj <= kMasked) {
@@ -97,6 +126,32 @@ __attribute__((always_inline)) inline void values_body(const Geometry& g, const 
       const int64_t t = t0 + tl;
       const float* prow = P + (bk * tb + tl) * g.G * g.L;
       float* orow = out + ((b * g.T + t) * g.H + kvh * g.G) * g.D;  // G heads side by side
+      if (g.D == 64) {  // the output row stays in registers
+        for (int64_t h = 0; h < g.G; ++h) {
+          vf8 a0 = {}, a1 = {}, a2 = {}, a3 = {}, a4 = {}, a5 = {}, a6 = {}, a7 = {};
+          const float* ph = prow + h * g.L;
+          for (int64_t j = 0; j < g.L; ++j) {
+            const float p = ph[j];
+            if (p == 0.0f) continue;
+            const vf8 pv = {p, p, p, p, p, p, p, p};
+            const float* vj = values + j * g.v_l;
+            a0 += pv * load(vj);
+            a1 += pv * load(vj + 8);
+            a2 += pv * load(vj + 16);
+            a3 += pv * load(vj + 24);
+            a4 += pv * load(vj + 32);
+            a5 += pv * load(vj + 40);
+            a6 += pv * load(vj + 48);
+            a7 += pv * load(vj + 56);
+          }
+          float* o = orow + h * g.D;
+          for (const vf8* a : {&a0, &a1, &a2, &a3, &a4, &a5, &a6, &a7}) {
+            std::memcpy(o, a, sizeof *a);
+            o += 8;
+          }
+        }
+        continue;
+      }
       std::fill(orow, orow + g.G * g.D, 0.0f);
       for (int64_t j = 0; j < g.L; ++j) {
         const float* vj = values + j * g.v_l;
