@@ -1,7 +1,12 @@
 // The time of a full agent episode with a compact built-in model on one CPU thread, on real programs
 // with the real tools (instrcount, find_best_pass_sequence) and fresh-worker verification, split into
 // prompt prefill, decode, tool execution and verification; and in the same run the decision-tree policy's
-// episode without a model, so the model's share is visible. See bench/README.md ("agent_episode").
+// episode without a model, so the model's share is visible; episodes are grouped by the tree's path (A:
+// propose, instrcount, answer; B: find_best_pass_sequence called, a search with the tool's own budget).
+// The model keeps each episode's keys/values across turns and starts from the system prompt prefilled
+// once (the prefix cache); the baseline in the same run is the path before: the same model re-reading
+// the whole conversation every turn with attention through ATen's bmm (the system BLAS). See
+// bench/README.md ("agent_episode").
 //
 // A random-weight model writes garbage, so the model decodes the decision tree's turns (teacher forcing,
 // ModelPolicy::act_forced): every token still costs one forward and one sampling step of the KV-cache
