@@ -12,8 +12,8 @@
 # SEEDS (default 1-12000), CACHE (Debian downloads and trees; default OUT.cache), NICE=1 to run
 # under nice. Needs deb-src entries (scripts/enable-deb-src.sh), dpkg-dev, clang-19 and csmith.
 #
-# Estimated from measured per-stage CPU costs (README, "Corpora"): 7,300-8,100 CPU-seconds in all,
-# so 61-67 minutes on 2 otherwise idle cores; at least 12.7k Debian and 8.3k csmith training programs.
+# Estimated from measured per-stage CPU costs (README, "Corpora"): 7,350-8,150 CPU-seconds in all,
+# so 61-68 minutes on 2 otherwise idle cores; at least 12.7k Debian and 8.3k csmith training programs.
 # On a shared machine the wall time grows with the load (the output ends with the load average).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
