@@ -42,30 +42,16 @@
 #include "search/action_space.h"
 #include "search/registry.h"
 #include "search/tuner.h"
+#include "bench_util.h"
 
 using namespace cr1;
 namespace fs = std::filesystem;
 
+using cr1::bench::load_average;
+using cr1::bench::process_cpu_seconds;
+using cr1::bench::median;
+
 namespace {
-
-std::string load_average() {
-  std::ifstream in("/proc/loadavg");
-  std::string a, b, c;
-  in >> a >> b >> c;
-  return a + " " + b + " " + c;
-}
-
-double process_cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-}
 
 [[noreturn]] void die(const std::string& msg, int code = 1) {
   fmt::print(stderr, "error: {}\n", msg);
@@ -427,7 +413,7 @@ int main(int argc, char** argv) {
                med(m, &Sample::decode), med(m, &Sample::tools), med(m, &Sample::fbps), med(m, &Sample::verify),
                med(m, &Sample::other) + med(m, &Sample::teacher), med(m, &Sample::cpu), med(b, &Sample::total),
                full_cols);
-    for (const std::string key : {std::string(f.fbps_called ? "B" : "A"), std::string("all")}) {
+    for (const std::string& key : {std::string(f.fbps_called ? "B" : "A"), std::string("all")}) {
       auto& g = groups[key];
       ++g.programs;
       g.total.push_back(total);

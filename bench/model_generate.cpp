@@ -17,29 +17,16 @@
 
 #include "model/language_model.h"
 #include "util/subprocess.h"
+#include "bench_util.h"
 
 using namespace cr1;
 using namespace cr1::model;
 
+using cr1::bench::load_average;
+using cr1::bench::process_cpu_seconds;
+using cr1::bench::median;
+
 namespace {
-
-std::string load_average() {
-  std::ifstream in("/proc/loadavg");
-  std::string a, b, c;
-  in >> a >> b >> c;
-  return a + " " + b + " " + c;
-}
-
-double process_cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 struct Mode {
   std::string name;

@@ -21,19 +21,15 @@
 #include "model/tokenizer.h"
 #include "serve/chat_completion_server.h"
 #include "serve/chat_model.h"
+#include "bench_util.h"
 
 using namespace cr1;
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-namespace {
+using cr1::bench::load_average;
 
-std::string load_average() {
-  std::ifstream in("/proc/loadavg");
-  std::string a, b, c;
-  in >> a >> b >> c;
-  return a + " " + b + " " + c;
-}
+namespace {
 
 struct Mode {
   std::string name;

@@ -45,6 +45,7 @@
 #include "model/tokenizer_stream_decoder.h"
 #include "model/unicode_normalizer.h"
 #include "util/atomic_file.h"
+#include "bench_util.h"
 
 #ifndef CR1_SOURCE_DIR
 #define CR1_SOURCE_DIR "."
@@ -54,6 +55,8 @@ namespace fs = std::filesystem;
 using namespace cr1;
 using namespace cr1::model;
 using Clock = std::chrono::steady_clock;
+
+using cr1::bench::median;
 
 namespace {
 
@@ -134,11 +137,6 @@ std::vector<std::string> load_texts(const Options& o, std::string& source) {
   }
   if (texts.empty()) usage_error("no text found");
   return texts;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
 }
 
 template <class F>
