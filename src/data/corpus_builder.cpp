@@ -181,8 +181,7 @@ void BuildSummary::add(const BuildSummary& part) {
 }
 
 BuildSummary build_corpus(const std::vector<BuildJob>& jobs, const BuildOptions& options, Manifest& manifest) {
-  auto t0 = std::chrono::steady_clock::now();
-  CpuSample cpu0 = cpu_now();
+  CpuSample start = cpu_now();
   BuildSummary summary;
   std::vector<const BuildJob*> todo;
   for (const auto& j : jobs) {
@@ -233,9 +232,9 @@ BuildSummary build_corpus(const std::vector<BuildJob>& jobs, const BuildOptions&
       },
       reached_target);
   bar.finish();
-  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  CpuSample cpu1 = cpu_now();
-  summary.cpu_seconds = cpu1.self - cpu0.self + cpu1.children - cpu0.children;
+  StageTime t = time_between(start, cpu_now());
+  summary.seconds = t.wall;
+  summary.cpu_seconds = t.cpu;
   if (!todo.empty()) {
     bool one_suite = std::all_of(todo.begin(), todo.end(), [&](const BuildJob* j) { return j->suite == todo[0]->suite; });
     summary.phases.add(one_suite ? todo[0]->suite + " jobs" : "jobs", {summary.cpu_seconds, summary.seconds, todo.size()});

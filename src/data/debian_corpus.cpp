@@ -56,8 +56,7 @@ Expected<BuildSummary> build_debian_corpus(const DebianBuildOptions& debian, con
   std::vector<PreparedPackage> prepared;
   BuildSummary preparation;
   {
-    auto t0 = std::chrono::steady_clock::now();
-    CpuSample cpu0 = cpu_now();
+    CpuSample start = cpu_now();
     ProgressBar bar("downloading packages", packages.size(), options.progress);
     size_t done = 0;
     env::process_map(
@@ -74,17 +73,14 @@ Expected<BuildSummary> build_debian_corpus(const DebianBuildOptions& debian, con
           if (r.outcome != env::JobOutcome::ok || r.output != "ok")
             spdlog::debug("{}: download: {}", packages[i].name, r.outcome == env::JobOutcome::ok ? r.output : r.error);
         });
-    double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    CpuSample cpu1 = cpu_now();
-    double cpu = cpu1.self - cpu0.self + cpu1.children - cpu0.children;
-    preparation.stages.add("debian download", {cpu, wall, packages.size()});
-    preparation.phases.add("debian download", {cpu, wall, packages.size()});
-    preparation.cpu_seconds += cpu;
-    preparation.seconds += wall;
+    StageTime t = time_between(start, cpu_now(), packages.size());
+    preparation.stages.add("debian download", t);
+    preparation.phases.add("debian download", t);
+    preparation.cpu_seconds += t.cpu;
+    preparation.seconds += t.wall;
   }
   {
-    auto t0 = std::chrono::steady_clock::now();
-    CpuSample cpu0 = cpu_now();
+    CpuSample start = cpu_now();
     ProgressBar bar("preparing packages", packages.size(), options.progress);
     size_t done = 0;
     env::process_map(
@@ -110,12 +106,10 @@ Expected<BuildSummary> build_debian_corpus(const DebianBuildOptions& debian, con
           }
           spdlog::warn("{}: not prepared: {}", packages[i].name, r.outcome == env::JobOutcome::ok ? r.output : r.error);
         });
-    double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    CpuSample cpu1 = cpu_now();
-    double cpu = cpu1.self - cpu0.self + cpu1.children - cpu0.children;
-    preparation.cpu_seconds += cpu;
-    preparation.seconds += wall;
-    preparation.phases.add("debian prepare", {cpu, wall, packages.size()});
+    StageTime t = time_between(start, cpu_now(), packages.size());
+    preparation.cpu_seconds += t.cpu;
+    preparation.seconds += t.wall;
+    preparation.phases.add("debian prepare", t);
   }
   for (const auto& p : packages) {
     auto r = prepare_package(p, debian.cache_dir, debian.prepare);  // reads the finished preparation

@@ -1,28 +1,17 @@
 #include "data/stage_times.h"
 
-#include <sys/resource.h>
-
 #include <cmath>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "util/process_cpu_time.h"
+
 namespace cr1::data {
 
-namespace {
-
-double seconds(const rusage& u) {
-  auto tv = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6; };
-  return tv(u.ru_utime) + tv(u.ru_stime);
-}
-
-}  // namespace
-
 CpuSample cpu_now() {
-  rusage self{}, children{};
-  ::getrusage(RUSAGE_SELF, &self);
-  ::getrusage(RUSAGE_CHILDREN, &children);
-  return {seconds(self), seconds(children), std::chrono::steady_clock::now()};
+  ProcessCpuTime t = process_cpu_time_now();
+  return {t.self_seconds, t.children_seconds, std::chrono::steady_clock::now()};
 }
 
 void StageTimes::add(const std::string& stage, const StageTime& t) {
@@ -36,10 +25,14 @@ void StageTimes::add(const StageTimes& other) {
   for (const auto& [name, t] : other.stages_) add(name, t);
 }
 
+StageTime time_between(const CpuSample& from, const CpuSample& to, size_t count) {
+  return {to.self - from.self + to.children - from.children, std::chrono::duration<double>(to.wall - from.wall).count(),
+          count};
+}
+
 CpuSample StageTimes::lap(const std::string& stage, const CpuSample& since) {
   CpuSample now = cpu_now();
-  add(stage, {now.self - since.self + now.children - since.children,
-              std::chrono::duration<double>(now.wall - since.wall).count(), 1});
+  add(stage, time_between(since, now));
   return now;
 }
 

@@ -25,6 +25,9 @@ struct StageTime {
   size_t count = 0; // how many times the stage ran
 };
 
+// The CPU (self + children) and wall time from one sample to a later one, as a stage that ran `count` times.
+StageTime time_between(const CpuSample& from, const CpuSample& to, size_t count = 1);
+
 class StageTimes {
  public:
   void add(const std::string& stage, const StageTime& t);

@@ -3,15 +3,12 @@
 // RUSAGE_CHILDREN once the pool has reaped them.
 #pragma once
 
+#include "util/process_cpu_time.h"
+
 namespace cr1::eval {
 
-struct CpuTimes {
-  double self_seconds = 0;      // user + system of this process
-  double children_seconds = 0;  // user + system of reaped children
-  double total() const { return self_seconds + children_seconds; }
-};
-
-CpuTimes cpu_times_now();
+using CpuTimes = ProcessCpuTime;
+inline CpuTimes cpu_times_now() { return process_cpu_time_now(); }
 
 // CPU seconds / (wall seconds * cores); 0 when wall or cores is 0.
 double cpu_utilisation(double cpu_seconds, double wall_seconds, int cores);
