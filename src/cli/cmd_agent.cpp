@@ -18,6 +18,7 @@
 #include "agent/sft_builder.h"
 #include "cli/cli_common.h"
 #include "cli/command_registry.h"
+#include "cli/toolbox_args.h"
 #include "eval/harness.h"
 #include "eval/record_log.h"
 #include "eval/report.h"
@@ -34,13 +35,11 @@ struct AgentOptions {
   agent::PolicySpec policy;
   std::vector<std::string> books, known;
   std::string corpus_for_known;
-  std::string synergy_graph, cache, tokenizer;
-  size_t fbps_evals = 0, max_turns = 10, max_tokens_per_turn = 2048, max_tokens = 16384;
+  std::string tokenizer;
+  size_t max_turns = 10, max_tokens_per_turn = 2048, max_tokens = 16384;
   std::string on_error = "respond";
   double alpha = 30, tool_cost = 0;
-  int jobs = 0;
-  double timeout = 10;
-  uint64_t seed = 1;
+  ToolboxArgs tools{.seed = 1};  // also the seed of the policy's sampling; root: the command's
 
   void add_policy(CLI::App& cmd) {
     cmd.add_option("--policy", policy.name, "decision-tree (default), multi-candidate, knn, openai or model (the built-in model)");
@@ -73,12 +72,12 @@ struct AgentOptions {
     cmd.add_option("--on-protocol-error", on_error, "respond (default: the error goes back to the model) or end");
     cmd.add_option("--alpha", alpha, "Reward weight of OverOz (fraction) (default 30)");
     cmd.add_option("--tool-cost", tool_cost, "Reward cost per tool call (default 0)");
-    cmd.add_option("--synergy-graph", synergy_graph, "FBPS's synergy graph (default: the one shipped under data/)");
-    cmd.add_option("--fbps-evals", fbps_evals, "FBPS evaluation budget (default: the paper's)");
-    cmd.add_option("-j,--jobs", jobs, "Worker processes per program (default: all cores)");
-    cmd.add_option("--timeout", timeout, "Seconds before an evaluation is killed (default 10)");
-    cmd.add_option("--cache", cache, "Persistent SQLite result cache for the tools");
-    cmd.add_option("--seed", seed, "Seed of FBPS and of the policy's sampling (default 1)");
+    cmd.add_option("--synergy-graph", tools.graph, "FBPS's synergy graph (default: the one shipped under data/)");
+    cmd.add_option("--fbps-evals", tools.fbps_evaluations, "FBPS evaluation budget (default: the paper's)");
+    cmd.add_option("-j,--jobs", tools.jobs, "Worker processes per program (default: all cores)");
+    cmd.add_option("--timeout", tools.timeout_seconds, "Seconds before an evaluation is killed (default 10)");
+    cmd.add_option("--cache", tools.cache_path, "Persistent SQLite result cache for the tools");
+    cmd.add_option("--seed", tools.seed, "Seed of FBPS and of the policy's sampling (default 1)");
   }
 
   agent::PolicySpec spec() const {
@@ -88,13 +87,13 @@ struct AgentOptions {
     s.manifest_corpus = corpus_for_known;
     if (s.openai.api_key.empty())
       if (const char* k = std::getenv("OPENAI_API_KEY")) s.openai.api_key = k;
-    s.openai.seed = seed;
+    s.openai.seed = tools.seed;
     s.openai.style = structured ? agent::MessageStyle::openai : agent::MessageStyle::text;
     s.model.model_dir = policy.openai.model;
     s.model.tokenizer = tokenizer;
     s.model.sampling.temperature = policy.openai.temperature;
     s.model.sampling.top_p = policy.openai.top_p;
-    s.model.seed = seed;
+    s.model.seed = tools.seed;
     return s;
   }
   agent::EpisodeOptions episode() const {
@@ -115,17 +114,9 @@ struct AgentOptions {
     return e;
   }
   agent::ToolboxOptions toolbox(const fs::path& root) const {
-    if (jobs < 0) throw CliError(fmt::format("--jobs must be positive, got {}", jobs));
-    if (!(timeout > 0)) throw CliError(fmt::format("--timeout must be positive, got {}", timeout));
-    agent::ToolboxOptions t;
-    t.program_root = root;
-    t.synergy_graph = synergy_graph;
-    t.fbps_seed = seed;
-    t.fbps_max_evaluations = fbps_evals;
-    t.jobs = jobs;
-    t.timeout_seconds = timeout;
-    t.cache_path = cache;
-    return t;
+    ToolboxArgs t = tools;
+    t.root = root.string();
+    return t.options();
   }
   bool structured = false;
 };
@@ -187,7 +178,7 @@ void run_agent_run(const RunArgs& a) {
   unwrap(agent::use_exact_token_counts(options, *policy));
   EnvOptions env;
   env.jobs = 1;
-  env.timeout_seconds = a.agent.timeout;
+  env.timeout_seconds = a.agent.tools.timeout_seconds;
   auto session = open_session(a.program, env);
   ScratchDir root;
   auto info = stage_program(*session, root.path, fs::path(a.program.files.front()).filename().string());
@@ -264,8 +255,8 @@ void run_agent_eval(const EvalArgs& a) {
   // The harness needs a budget that ends; an episode's is its turn limit.
   o.budget.max_evaluations = options.limits.max_turns;
   for (long long s = 1; s <= a.seeds; ++s) o.seeds.push_back(static_cast<uint64_t>(s));
-  o.jobs = a.agent.jobs;
-  o.timeout = std::chrono::milliseconds(static_cast<long long>(a.agent.timeout * 1000));
+  o.jobs = a.agent.tools.jobs;
+  o.timeout = std::chrono::milliseconds(static_cast<long long>(a.agent.tools.timeout_seconds * 1000));
   o.progress = !a.json;
   std::optional<data::Split> split;
   if (!a.split.empty()) {
@@ -359,10 +350,10 @@ void run_make_sft(SftArgs& a) {
   }
   o.tune_missing = !a.no_tune;
   o.tuner_budget = {a.tuner_evals, a.tuner_seconds};
-  o.seed = a.agent.seed;
+  o.seed = a.agent.tools.seed;
   o.episode = a.agent.episode();
-  o.pool.jobs = a.agent.jobs > 0 ? a.agent.jobs : 1;
-  o.pool.timeout = std::chrono::milliseconds(static_cast<long long>(a.agent.timeout * 1000));
+  o.pool.jobs = a.agent.tools.jobs > 0 ? a.agent.tools.jobs : 1;
+  o.pool.timeout = std::chrono::milliseconds(static_cast<long long>(a.agent.tools.timeout_seconds * 1000));
   o.progress = !a.json;
   unwrap(agent::validate(o));
   if (!fs::is_regular_file(o.corpus / "manifest.jsonl"))

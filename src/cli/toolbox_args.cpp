@@ -1,5 +1,7 @@
 #include "cli/toolbox_args.h"
 
+#include <fmt/format.h>
+
 #include "cli/cli_common.h"
 
 namespace cr1::cli {
@@ -15,8 +17,8 @@ void ToolboxArgs::add_to(CLI::App& cmd, const std::string& root_help) {
 }
 
 agent::ToolboxOptions ToolboxArgs::options() const {
-  if (jobs < 0) throw CliError("--jobs must be positive");
-  if (timeout_seconds <= 0) throw CliError("--timeout must be positive");
+  if (jobs < 0) throw CliError(fmt::format("--jobs must be positive, got {}", jobs));
+  if (!(timeout_seconds > 0)) throw CliError(fmt::format("--timeout must be positive, got {}", timeout_seconds));
   agent::ToolboxOptions o;
   o.program_root = root;
   o.synergy_graph = graph;
