@@ -59,13 +59,19 @@ TEST(CorpusBuilder, WindowFilterAndResume) {
   EXPECT_EQ(m.records().size(), 6u);
 }
 
-TEST(CorpusBuilder, DuplicatesAreDetectedByIRHash) {
-  test::TempDir dir;
+// A source folder with the same program twice, in two groups (a/rle.c, b/copy.c).
+std::filesystem::path two_copies_of_one_program(const test::TempDir& dir) {
   auto src = dir.path / "src";
   std::filesystem::create_directories(src / "a");
   std::filesystem::create_directories(src / "b");
   std::filesystem::copy_file(sample() / "strings" / "rle.c", src / "a" / "rle.c");
   std::filesystem::copy_file(sample() / "strings" / "rle.c", src / "b" / "copy.c");
+  return src;
+}
+
+TEST(CorpusBuilder, DuplicatesAreDetectedByIRHash) {
+  test::TempDir dir;
+  auto src = two_copies_of_one_program(dir);
   BuildOptions o{.jobs = 1, .progress = false};
   auto m = *Manifest::open(dir.path / "corpus");
   auto s = build_corpus(*folder_jobs(src, o), o, m);
@@ -140,11 +146,7 @@ TEST(CorpusBuilder, CsmithWithPrecompiledHeaderGivesTheSameCorpus) {
 // when -Oz ran (same reason, hash and count), and no bitcode is left behind.
 TEST(CorpusBuilder, KnownDuplicatesSkipTheMeasurement) {
   test::TempDir dir;
-  auto src = dir.path / "src";
-  std::filesystem::create_directories(src / "a");
-  std::filesystem::create_directories(src / "b");
-  std::filesystem::copy_file(sample() / "strings" / "rle.c", src / "a" / "rle.c");
-  std::filesystem::copy_file(sample() / "strings" / "rle.c", src / "b" / "copy.c");
+  auto src = two_copies_of_one_program(dir);
   BuildOptions o{.jobs = 1, .progress = false};
   auto m = *Manifest::open(dir.path / "corpus");
   auto jobs = *folder_jobs(src, o);
