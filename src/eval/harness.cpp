@@ -18,6 +18,7 @@
 #include "ir/pipeline_runner.h"
 #include "search/registry.h"
 #include "util/atomic_file.h"
+#include "util/process_cpu_time.h"
 #include "util/progress.h"
 
 namespace cr1::eval {
@@ -221,7 +222,7 @@ Expected<EvalSummary> run_evaluation(std::span<const EvalProgram> programs, cons
   if (!log) return log.take_error();
   auto started = utc_now();
   auto t0 = Clock::now();
-  CpuTimes cpu0 = cpu_times_now();
+  ProcessCpuTime cpu0 = process_cpu_time_now();
 
   EvalSummary s;
   s.programs = programs.size();
@@ -385,7 +386,7 @@ Expected<EvalSummary> run_evaluation(std::span<const EvalProgram> programs, cons
   if (fatal) return *fatal;
 
   s.wall_seconds = seconds_since(t0);
-  CpuTimes cpu1 = cpu_times_now();
+  ProcessCpuTime cpu1 = process_cpu_time_now();
   s.cpu_seconds = cpu1.total() - cpu0.total();
   s.cpu_utilisation = cpu_utilisation(s.cpu_seconds, s.wall_seconds, s.cores);
   if (auto st = write_run_info(run_dir, summary_json(s, o, started)); !st) return st.take_error();
