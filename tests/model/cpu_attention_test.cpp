@@ -4,6 +4,7 @@
 // and off.
 #include "model/cpu_attention.h"
 
+#include <c10/core/GradMode.h>
 #include <c10/core/InferenceMode.h>
 #include <gtest/gtest.h>
 
@@ -56,7 +57,7 @@ TEST(CpuAttention, OnlyForCpuFloatInference) {
     EXPECT_TRUE(cpu_attention_applies(x));
     EXPECT_FALSE(cpu_attention_applies(x.to(at::kDouble)));
   }
-  at::AutoGradMode grad(true);
+  c10::AutoGradMode grad(true);
   EXPECT_FALSE(cpu_attention_applies(x));
 }
 
