@@ -84,11 +84,27 @@ ProgramRecord measure(const BuildJob& job, const BuildOptions& options, const Ma
       return done();
     }
   }
-  auto program = job.load(scratch);
+  Expected<ir::Program> program = make_error(ErrorKind::internal, job.uri + ": the job has no loader");
+  uint64_t at_least = 0;  // a link that stopped early: the module's size is above this
+  size_t linked = 0;
+  if (job.link) {
+    if (auto l = job.link(scratch); !l) program = l.take_error();
+    else if (l->program) program = std::move(*l->program);
+    else at_least = l->at_least, linked = l->linked;
+  } else if (job.load) {
+    program = job.load(scratch);
+  }
   CpuSample c1 = cpu_now();
   r.cpu["compile"] = c1.children - c0.children;  // clang (a subprocess)
   r.cpu["load"] = c1.self - c0.self;            // reading and linking its bitcode
   if (job.source_bytes) r.source_hash = blake3_hex(job.source_bytes());
+  if (at_least) {
+    r.status = RecordStatus::filtered;
+    r.instruction_count = at_least;
+    r.reason = fmt::format("at least {} instructions after linking {} TUs, outside {}..{}", at_least, linked,
+                           options.min_insts, options.max_insts);
+    return done();
+  }
   if (!program) {
     r.reason = program.error().message;
     return done();

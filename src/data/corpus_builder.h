@@ -16,6 +16,7 @@
 
 #include "data/manifest.h"
 #include "data/stage_times.h"
+#include "data/whole_program_linker.h"
 #include "ir/program_loader.h"
 
 namespace cr1::data {
@@ -40,6 +41,10 @@ struct BuildJob {
   // (a generator), so that its CPU time is told apart from clang's. `load`
   // generates the source itself when it is not there.
   std::function<Status(const std::filesystem::path& scratch)> generate;
+  // Optional, runs in the child instead of `load`: links a module that may
+  // stop early, once it is certain to be over options.max_insts (whole
+  // programs); it is then filtered without being completed or measured.
+  std::function<Expected<LinkedProgram>(const std::filesystem::path& scratch)> link;
   // Runs in the child: bytes that identify the source (for source_hash).
   std::function<std::string()> source_bytes;
 };

@@ -179,12 +179,9 @@ Expected<BuildSummary> build_debian_corpus(const DebianBuildOptions& debian, con
           .suite = "debian-whole",
           .package = pp.package.name,
           .group = "debian:" + pp.package.name,
-          .load = [files, options](const fs::path&) -> Expected<ir::Program> {
-            ir::LoadOptions o;
-            o.recipe = options.recipe;
-            o.link_only_needed = true;
-            auto p = ir::load_program(files, o);
-            if (p) p->recipe = "linked per-TU bitcode (" + p->recipe + ")";
+          .link = [files, max_insts = options.max_insts](const fs::path&) -> Expected<LinkedProgram> {
+            auto p = link_whole_program(files, max_insts);
+            if (p && p->program) p->program->recipe = "linked per-TU bitcode (" + p->program->recipe + ")";
             return p;
           },
           .source_bytes = [files] {
