@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "model/prefix_cache.h"
+#include "model/prompt_lookup.h"
 #include "model/sampling.h"
 #include "model/stop_criteria.h"
 
@@ -176,7 +177,76 @@ std::vector<GenerationResult> run_generation(const Qwen2Model& model, const std:
   for (const auto* o : row_options) stops.emplace_back(o->stop_strings, o->stop_token_ids, decode);
   std::vector<int64_t>& active = rows;
 
+  // Speculative decoding of the one row left (GenerationOptions::lookup_draft_tokens), to its end. `rows`
+  // holds the logits of the last forward, row j the distribution after its j-th input: input 0 is the
+  // last chosen token, inputs 1.. the drafts. Each emitted token is chosen from its row as the plain
+  // loop chooses it; while it equals the next draft, the next row is valid too and no forward runs.
+  // Invariant at every choice: the cache holds the prompt and every emitted token but the last.
+  auto speculate = [&](int64_t i) {
+    const auto& o = *row_options[i];
+    auto& res = results[i];
+    const int64_t K = std::max<int64_t>(1, o.lookup_draft_tokens);
+    const int64_t n = static_cast<int64_t>(prompts[i].size());
+    std::vector<TokenId> sequence(prompts[i]);
+    sequence.insert(sequence.end(), res.tokens.begin(), res.tokens.end());
+    // Query t of a forward over T new tokens sees new key j <= t: the top-left T x T block of this.
+    const auto causal = make_attention_bias(at::ones({1, K + 1}, long_cpu.device(device)), K + 1, dtype).view({K + 1, K + 1});
+    const std::vector<int64_t> one{i};
+    at::Tensor rows_logits = logits;  // (T, V)
+    std::vector<TokenId> drafts;
+    size_t row = 0;
+    while (true) {
+      TokenId t = static_cast<TokenId>(sample(rows_logits.narrow(0, static_cast<int64_t>(row), 1), seen, one)
+                                           .to(at::kCPU).data_ptr<int64_t>()[0]);
+      if (!o.forced_tokens.empty()) t = o.forced_tokens[res.tokens.size()];
+      res.tokens.push_back(t);
+      sequence.push_back(t);
+      if (o.on_token) o.on_token(static_cast<size_t>(i), t);
+      if (seen.defined()) seen.narrow(1, t, 1).fill_(true);
+      const int64_t emitted = static_cast<int64_t>(res.tokens.size());
+      bool done = emitted >= row_max[i];
+      if (auto stop = stops[i].check(res.tokens)) {
+        res.finish = stop->reason;
+        res.stop = stop->stop;
+        done = true;
+      }
+      if (!done && row < drafts.size() && t == drafts[row]) {
+        ++row;
+        ++res.accepted_tokens;
+        continue;
+      }
+      cache.length = P + emitted - 1;  // drops the keys/values of rejected drafts
+      if (done) {
+        res.prefill_seconds = prefill_seconds;
+        res.decode_seconds = std::chrono::duration<double>(Clock::now() - decode_start).count();
+        if (prefix) release_row(i, 0);
+        return;
+      }
+      // At most emitted + 1 + drafts tokens may come out of the next forward: stay within row_max.
+      drafts = prompt_lookup_draft(sequence, o.lookup_max_ngram, std::min(K, row_max[i] - emitted - 1));
+      res.drafted_tokens += static_cast<int64_t>(drafts.size());
+      const int64_t T = 1 + static_cast<int64_t>(drafts.size()), L = cache.length + T;
+      std::vector<int64_t> input{t};
+      input.insert(input.end(), drafts.begin(), drafts.end());
+      const int64_t first = n + emitted - 1;  // position of t
+      auto bias = decode_bias.narrow(-1, 0, L);
+      if (T > 1) {
+        bias = bias.expand({1, 1, T, L}).clone();
+        bias.narrow(-1, cache.length, T).add_(causal.narrow(0, 0, T).narrow(1, 0, T));
+      }
+      auto hidden = model.forward(at::tensor(input, long_cpu).view({1, T}).to(device),
+                                  at::arange(first, first + T, long_cpu).view({1, T}).to(device), bias, &cache);
+      ++res.decode_forwards;
+      rows_logits = model.logits(hidden.select(0, 0)).to(at::kFloat);
+      row = 0;
+    }
+  };
+
   for (int64_t step = 0; step < max_new; ++step) {
+    if (active.size() == 1 && row_options[active[0]]->lookup_draft_tokens > 0) {
+      speculate(active[0]);
+      break;
+    }
     auto tokens = sample(logits, seen, active);  // (B_active)
     auto tokens_cpu = tokens.to(at::kCPU);
     bool forcing = false;
@@ -222,6 +292,7 @@ std::vector<GenerationResult> run_generation(const Qwen2Model& model, const std:
     const int64_t n = static_cast<int64_t>(active.size());
     auto hidden = model.forward(tokens.view({n, 1}), positions.view({n, 1}), decode_bias.narrow(-1, 0, cache.length + 1),
                            &cache);
+    for (int64_t i : active) ++results[i].decode_forwards;
     positions = positions + 1;
     logits = model.logits(hidden.select(1, 0)).to(at::kFloat);
   }

@@ -41,6 +41,18 @@ struct GenerationOptions {
   // same text costs; stops apply as usual, and running out of forced tokens ends with `length`. For
   // measuring an episode of a known trajectory (bench/agent_episode).
   std::vector<TokenId> forced_tokens;
+  // Prompt-lookup speculative decoding (model/prompt_lookup.h): > 0 drafts up to this many tokens by
+  // matching the sequence's last n-gram (n <= lookup_max_ngram) earlier in it, and checks them in one
+  // forward over the drafts; 0: one forward per token. The output is what plain decoding gives: each
+  // position's token is chosen from that position's logits exactly as without drafts (greedy, or one
+  // draw from the row's generator per emitted token, in order, so the random stream is consumed as
+  // without drafts), a draft is kept only while it equals the chosen token, and the keys/values of the
+  // rejected drafts are dropped. Equal up to the rounding of a (k+1)-row forward against 1-row ones.
+  // Applies while one sequence is being decoded (a batch of several decodes one token per step).
+  // With forced_tokens, the forced token is the choice: drafts count as accepted where they equal it,
+  // so the forwards are those a model producing the forced text would need.
+  int64_t lookup_draft_tokens = 0;
+  int64_t lookup_max_ngram = 3;
 };
 
 enum class FinishReason { length, stop_token, stop_string };
@@ -57,6 +69,11 @@ struct GenerationResult {
   // Prompt tokens whose keys/values came from the prefix cache instead of the prefill
   // (RuntimeOptions::prefix_cache_bytes; as OpenAI's usage.prompt_tokens_details.cached_tokens).
   int64_t cached_tokens = 0;
+  // Forward passes of the decode steps (the prefill not counted): tokens.size() - 1 at most without
+  // speculative decoding (the last token is never run), fewer when drafts are accepted.
+  int64_t decode_forwards = 0;
+  int64_t drafted_tokens = 0;   // prompt-lookup drafts checked
+  int64_t accepted_tokens = 0;  // ... that were the chosen tokens (emitted without a forward of their own)
 };
 
 }  // namespace cr1::model
