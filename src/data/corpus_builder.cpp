@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <span>
 
 #include <fmt/format.h>
 #include <llvm/ADT/StringExtras.h>
@@ -15,6 +16,7 @@
 #include "data/generators.h"
 #include "data/splits.h"
 #include "env/process_map.h"
+#include "env/worker_pool.h"
 #include "ir/features.h"
 #include "ir/module_hash.h"
 #include "ir/pipeline_runner.h"
@@ -45,6 +47,8 @@ uint64_t count_after(const llvm::Module& m, ir::OptLevel level, std::string& err
 ProgramRecord measure(const BuildJob& job, const BuildOptions& options, const Manifest& known) {
   const fs::path& corpus_dir = known.dir();
   auto t0 = std::chrono::steady_clock::now();
+  // A child runs several jobs: the CPU times are differences from here.
+  const CpuSample start = cpu_now();
   ProgramRecord r;
   r.uri = job.uri;
   r.suite = job.suite;
@@ -57,7 +61,7 @@ ProgramRecord measure(const BuildJob& job, const BuildOptions& options, const Ma
     CpuSample end = cpu_now();
     double before = 0;
     for (const auto& [stage, cpu] : r.cpu) before += cpu;
-    if (!r.cpu.empty()) r.cpu["measure"] = std::max(0.0, end.self + end.children - before);
+    if (!r.cpu.empty()) r.cpu["measure"] = std::max(0.0, time_between(start, end).cpu - before);
     for (auto& [stage, cpu] : r.cpu) cpu = std::round(cpu * 1000) / 1000;
     return r;
   };
@@ -72,8 +76,7 @@ ProgramRecord measure(const BuildJob& job, const BuildOptions& options, const Ma
     }
   } cleanup{scratch};
 
-  // The child's rusage starts at zero after fork, so these cover this job only.
-  CpuSample c0 = cpu_now();
+  CpuSample c0 = start;
   if (job.generate) {
     auto generated = job.generate(scratch);
     CpuSample g = cpu_now();
@@ -207,46 +210,82 @@ BuildSummary build_corpus(const std::vector<BuildJob>& jobs, const BuildOptions&
   ProgressBar bar("building", todo.size(), options.progress);
   size_t finished = 0;
   auto reached_target = [&] { return options.target_ok && manifest.count(RecordStatus::ok) >= *options.target_ok; };
-  env::process_map(
-      todo.size(), {.parallel = options.jobs, .timeout = std::chrono::duration_cast<std::chrono::milliseconds>(options.timeout)},
-      [&](size_t i) { return nlohmann::json(measure(*todo[i], options, manifest)).dump(); },
-      [&](size_t i, env::JobResult result) {
-        ProgramRecord r;
-        if (result.outcome == env::JobOutcome::ok) {
-          try {
-            r = nlohmann::json::parse(result.output).get<ProgramRecord>();
-          } catch (const std::exception& e) {
-            result.outcome = env::JobOutcome::crashed;
-            result.error = fmt::format("garbled job output: {}", e.what());
+  auto add_record = [&](const ProgramRecord& r) {
+    if (auto st = manifest.append(r); !st) spdlog::error("{}", st.error().message);
+    const ProgramRecord& added = manifest.records().back();
+    double job_cpu = 0;
+    for (const auto& [stage, cpu] : added.cpu) {
+      summary.stages.add(added.suite + " " + stage, {cpu, 0, 1});
+      job_cpu += cpu;
+    }
+    summary.outcomes.add(added.suite + " " + record_status_name(added.status), {job_cpu, added.seconds, 1});
+    switch (added.status) {
+      case RecordStatus::ok: ++summary.ok; break;
+      case RecordStatus::filtered: ++summary.filtered; break;
+      case RecordStatus::duplicate: ++summary.duplicate; break;
+      case RecordStatus::failed: ++summary.failed; break;
+    }
+    bar.update(++finished);
+  };
+  auto failed_record = [&](const BuildJob& job, const env::JobResult& result) {
+    ProgramRecord r;
+    r.uri = job.uri;
+    r.suite = job.suite;
+    r.package = job.package;
+    r.group = job.group;
+    r.split = split_of_group(job.group);
+    r.status = RecordStatus::failed;
+    r.reason = fmt::format("{}: {}", result.outcome == env::JobOutcome::timeout ? "timeout" : "crashed", result.error);
+    return r;
+  };
+
+  // Each child runs a batch of jobs one after the other and sends each record
+  // as it is done: a fork, and the fresh child's page faults on LLVM's code,
+  // cost about as much CPU as a small program's whole measurement. When a child
+  // crashes or hangs, the job it was on fails, its finished jobs are kept, and
+  // the rest of its batch runs again in the next round.
+  const int slots = options.jobs > 0 ? options.jobs : env::hardware_jobs();
+  std::vector<const BuildJob*> pending = todo;
+  while (!pending.empty() && !reached_target()) {
+    size_t per_child = std::clamp<size_t>(pending.size() / (4 * static_cast<size_t>(slots)), 1,
+                                          std::max<size_t>(options.jobs_per_child, 1));
+    std::vector<std::span<const BuildJob* const>> batches;
+    for (size_t at = 0; at < pending.size(); at += per_child)
+      batches.emplace_back(pending.data() + at, std::min(per_child, pending.size() - at));
+    std::vector<const BuildJob*> again;
+    env::process_map(
+        batches.size(),
+        {.parallel = options.jobs,
+         .timeout = std::chrono::duration_cast<std::chrono::milliseconds>(options.timeout),
+         .deadline_per_line = true},
+        [&](size_t b) {
+          for (const BuildJob* job : batches[b]) env::send_line(nlohmann::json(measure(*job, options, manifest)).dump());
+          return std::string();
+        },
+        [&](size_t b, env::JobResult result) {
+          const auto& batch = batches[b];
+          size_t done = 0;
+          for (size_t at = 0; done < batch.size();) {
+            size_t nl = result.output.find('\n', at);
+            if (nl == std::string::npos) break;  // a line cut short by the child's death is not a result
+            ProgramRecord r;
+            try {
+              r = nlohmann::json::parse(std::string_view(result.output).substr(at, nl - at)).get<ProgramRecord>();
+            } catch (const std::exception& e) {
+              r = failed_record(*batch[done], {env::JobOutcome::crashed, {}, fmt::format("garbled job output: {}", e.what())});
+            }
+            add_record(r);
+            ++done;
+            at = nl + 1;
           }
-        }
-        if (result.outcome != env::JobOutcome::ok) {
-          const BuildJob& job = *todo[i];
-          r.uri = job.uri;
-          r.suite = job.suite;
-          r.package = job.package;
-          r.group = job.group;
-          r.split = split_of_group(job.group);
-          r.status = RecordStatus::failed;
-          r.reason = fmt::format("{}: {}", result.outcome == env::JobOutcome::timeout ? "timeout" : "crashed", result.error);
-        }
-        if (auto st = manifest.append(r); !st) spdlog::error("{}", st.error().message);
-        const ProgramRecord& added = manifest.records().back();
-        double job_cpu = 0;
-        for (const auto& [stage, cpu] : added.cpu) {
-          summary.stages.add(added.suite + " " + stage, {cpu, 0, 1});
-          job_cpu += cpu;
-        }
-        summary.outcomes.add(added.suite + " " + record_status_name(added.status), {job_cpu, added.seconds, 1});
-        switch (added.status) {
-          case RecordStatus::ok: ++summary.ok; break;
-          case RecordStatus::filtered: ++summary.filtered; break;
-          case RecordStatus::duplicate: ++summary.duplicate; break;
-          case RecordStatus::failed: ++summary.failed; break;
-        }
-        bar.update(++finished);
-      },
-      reached_target);
+          if (done == batch.size()) return;
+          if (result.outcome == env::JobOutcome::ok) result.error = "the child ended without a result";
+          add_record(failed_record(*batch[done], result));
+          again.insert(again.end(), batch.begin() + static_cast<std::ptrdiff_t>(done) + 1, batch.end());
+        },
+        reached_target);
+    pending = std::move(again);
+  }
   bar.finish();
   StageTime t = time_between(start, cpu_now());
   summary.seconds = t.wall;

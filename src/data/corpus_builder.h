@@ -1,6 +1,6 @@
 // Builds a corpus: runs build jobs (each makes one module: compile a source,
 // generate a program, link a whole program) in crash-contained child
-// processes, measures each (instruction count, -Oz, AutoPhase), filters by an
+// processes, a batch per child, measures each (instruction count, -Oz, AutoPhase), filters by an
 // instruction-count window, dedupes by IR hash and appends to the manifest.
 // Jobs whose uri is already in the manifest are skipped: a killed build
 // resumes where it stopped.
@@ -29,7 +29,10 @@ struct BuildOptions {
   std::chrono::seconds timeout{120};   // per job
   bool all_levels = false;             // also measure -O1/-O2/-O3/-Os
   ir::Recipe recipe = ir::Recipe::Oz;
-  std::optional<size_t> target_ok;     // stop once the corpus has this many ok programs
+  std::optional<size_t> target_ok;     // stop once the corpus has this many ok programs (checked between batches)
+  // Jobs one child runs one after the other (fewer when there are few jobs, so
+  // that every core gets some); a crash or hang fails only the job it hit.
+  size_t jobs_per_child = 16;
   bool progress = true;
 };
 

@@ -29,6 +29,18 @@ struct Child {
   std::string buffer;
 };
 
+int sending_fd = -1;  // in a child: the pipe to the caller
+
+bool write_all(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t w = ::write(fd, bytes.data(), bytes.size());
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    bytes.remove_prefix(static_cast<size_t>(w));
+  }
+  return true;
+}
+
 void close_child(Child& c) {
   if (c.out >= 0) ::close(c.out);
   if (c.err >= 0) ::close(c.err);
@@ -36,6 +48,13 @@ void close_child(Child& c) {
 }
 
 }  // namespace
+
+void send_line(std::string_view line) {
+  if (sending_fd < 0) return;
+  std::string bytes(line);
+  bytes += '\n';
+  if (!write_all(sending_fd, bytes)) ::_exit(3);
+}
 
 void process_map(size_t n, const ProcessMapOptions& options, const std::function<std::string(size_t)>& run,
                  const std::function<void(size_t, JobResult)>& on_done, const std::function<bool()>& stop) {
@@ -59,14 +78,9 @@ void process_map(size_t n, const ProcessMapOptions& options, const std::function
       tie_to_parent(parent);
       ::close(p[0]);
       if (err >= 0) ::dup2(err, 2);
+      sending_fd = p[1];
       std::string out = run(job);
-      size_t off = 0;
-      while (off < out.size()) {
-        ssize_t w = ::write(p[1], out.data() + off, out.size() - off);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) ::_exit(3);
-        off += static_cast<size_t>(w);
-      }
+      if (!write_all(p[1], out)) ::_exit(3);
       ::_exit(0);
     }
     ::close(p[1]);
@@ -108,7 +122,11 @@ void process_map(size_t n, const ProcessMapOptions& options, const std::function
       if (fds[k].revents & (POLLIN | POLLHUP | POLLERR)) {
         char buf[65536];
         ssize_t got = ::read(c.out, buf, sizeof buf);
-        if (got > 0) c.buffer.append(buf, static_cast<size_t>(got));
+        if (got > 0) {
+          if (options.deadline_per_line && std::memchr(buf, '\n', static_cast<size_t>(got)))
+            c.deadline = Clock::now() + options.timeout;
+          c.buffer.append(buf, static_cast<size_t>(got));
+        }
         else if (got == 0 || errno != EINTR) eof = true;
       }
       if (eof) {
@@ -118,13 +136,14 @@ void process_map(size_t n, const ProcessMapOptions& options, const std::function
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
           finish(c, JobResult{JobOutcome::ok, std::move(c.buffer), {}});
         } else {
-          finish(c, JobResult{JobOutcome::crashed, {}, death_evidence(status, c.err)});
+          finish(c, JobResult{JobOutcome::crashed, std::move(c.buffer), death_evidence(status, c.err)});
         }
       } else if (Clock::now() >= c.deadline) {
         ::kill(c.pid, SIGKILL);
         while (::waitpid(c.pid, nullptr, 0) < 0 && errno == EINTR) {
         }
-        finish(c, JobResult{JobOutcome::timeout, {}, fmt::format("no result within {} ms; killed", options.timeout.count())});
+        finish(c, JobResult{JobOutcome::timeout, std::move(c.buffer),
+                            fmt::format("no result within {} ms; killed", options.timeout.count())});
       }
     }
     std::erase_if(running, [](const Child& c) { return c.pid < 0; });

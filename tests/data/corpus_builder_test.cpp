@@ -211,6 +211,41 @@ TEST(CorpusBuilder, KilledBuildResumesWithoutLossOrRepeats) {
   EXPECT_EQ(uris.size(), 6u);
 }
 
+TEST(CorpusBuilder, ACrashOrHangInABatchFailsOnlyItsJob) {
+  test::TempDir dir;
+  BuildOptions o{.jobs = 1, .timeout = std::chrono::seconds(1), .jobs_per_child = 8, .progress = false};
+  auto sample_jobs = *folder_jobs(sample(), o);
+  auto job = [](std::string uri, std::function<Expected<ir::Program>(const std::filesystem::path&)> load) {
+    return BuildJob{.uri = uri, .suite = "bad", .package = "bad", .group = "bad", .load = std::move(load)};
+  };
+  // Two per child (8 jobs, 1 slot): each bad job comes first in its batch, a good one after it.
+  std::vector<BuildJob> jobs = {
+      job("bad://crash", [](const std::filesystem::path&) -> Expected<ir::Program> { ::abort(); }),
+      sample_jobs[0],
+      job("bad://hang",
+          [](const std::filesystem::path&) -> Expected<ir::Program> {
+            ::sleep(60);
+            return make_error(ErrorKind::internal, "woke up");
+          }),
+  };
+  jobs.insert(jobs.end(), sample_jobs.begin() + 1, sample_jobs.end());
+  auto m = *Manifest::open(dir.path / "corpus");
+  auto s = build_corpus(jobs, o, m);
+  EXPECT_EQ(s.ok, 6u);
+  EXPECT_EQ(s.failed, 2u);
+  std::set<std::string> uris;
+  double job_cpu = 0;
+  for (const auto& r : m.records()) {
+    EXPECT_TRUE(uris.insert(r.uri).second) << r.uri;
+    if (r.uri == "bad://crash") EXPECT_NE(r.reason.find("crashed"), std::string::npos) << r.reason;
+    if (r.uri == "bad://hang") EXPECT_NE(r.reason.find("timeout"), std::string::npos) << r.reason;
+    for (const auto& [stage, cpu] : r.cpu) job_cpu += cpu;
+  }
+  EXPECT_EQ(uris.size(), jobs.size());
+  // Each record has its own job's CPU, not what its child spent before it.
+  EXPECT_LE(job_cpu, s.cpu_seconds + 0.05);
+}
+
 TEST(ProgramFileName, SafeAndBounded) {
   EXPECT_EQ(program_file_name("csmith://12"), "csmith___12");
   auto long_name = program_file_name("debian://pkg/1.0/" + std::string(300, 'x') + ".c");
