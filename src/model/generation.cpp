@@ -195,6 +195,9 @@ std::vector<GenerationResult> run_generation(const Qwen2Model& model, const std:
     at::Tensor rows_logits = logits;  // (T, V)
     std::vector<TokenId> drafts;
     size_t row = 0;
+    // Draft length, adapted as HF's assisted generation does: longer after a forward whose drafts were
+    // all accepted, shorter after a rejection (a rejected draft costs a row of the forward).
+    int64_t want = std::min<int64_t>(K, 4);
     while (true) {
       TokenId t = static_cast<TokenId>(sample(rows_logits.narrow(0, static_cast<int64_t>(row), 1), seen, one)
                                            .to(at::kCPU).data_ptr<int64_t>()[0]);
@@ -215,6 +218,7 @@ std::vector<GenerationResult> run_generation(const Qwen2Model& model, const std:
         ++res.accepted_tokens;
         continue;
       }
+      if (!drafts.empty()) want = row == drafts.size() ? std::min(K, want + 2) : std::max<int64_t>(1, want - 1);
       cache.length = P + emitted - 1;  // drops the keys/values of rejected drafts
       if (done) {
         res.prefill_seconds = prefill_seconds;
@@ -223,7 +227,7 @@ std::vector<GenerationResult> run_generation(const Qwen2Model& model, const std:
         return;
       }
       // At most emitted + 1 + drafts tokens may come out of the next forward: stay within row_max.
-      drafts = prompt_lookup_draft(sequence, o.lookup_max_ngram, std::min(K, row_max[i] - emitted - 1));
+      drafts = prompt_lookup_draft(sequence, o.lookup_max_ngram, std::min(want, row_max[i] - emitted - 1));
       res.drafted_tokens += static_cast<int64_t>(drafts.size());
       const int64_t T = 1 + static_cast<int64_t>(drafts.size()), L = cache.length + T;
       std::vector<int64_t> input{t};

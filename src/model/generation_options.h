@@ -41,7 +41,8 @@ struct GenerationOptions {
   // same text costs; stops apply as usual, and running out of forced tokens ends with `length`. For
   // measuring an episode of a known trajectory (bench/agent_episode).
   std::vector<TokenId> forced_tokens;
-  // Prompt-lookup speculative decoding (model/prompt_lookup.h): > 0 drafts up to this many tokens by
+  // Prompt-lookup speculative decoding (model/prompt_lookup.h): > 0 drafts up to this many tokens (the
+  // length adapts: +2 after all drafts were accepted, -1 after a rejection, from min(4, this)) by
   // matching the sequence's last n-gram (n <= lookup_max_ngram) earlier in it, and checks them in one
   // forward over the drafts; 0: one forward per token. The output is what plain decoding gives: each
   // position's token is chosen from that position's logits exactly as without drafts (greedy, or one

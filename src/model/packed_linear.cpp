@@ -1,5 +1,7 @@
 #include "model/packed_linear.h"
 
+#include "model/small_gemm.h"
+
 namespace cr1::model {
 
 bool PackedLinear::available() { return at::hasMKLDNN(); }
@@ -9,11 +11,20 @@ PackedLinear::PackedLinear(const at::Tensor& weight, const at::Tensor& bias)
   auto w = weight.detach().contiguous().view({out_, in_, 1, 1}).to_mkldnn();
   packed_ = at::mkldnn_reorder_conv2d_weight(w, {0, 0}, {1, 1}, {1, 1}, 1);
   if (bias.defined()) bias_ = bias.detach().clone();
+  weight_ = weight.detach().contiguous();
 }
 
 at::Tensor PackedLinear::operator()(const at::Tensor& x) const {
   auto sizes = x.sizes().vec();
   const int64_t rows = x.numel() / in_;
+  if (rows <= kSmallRows && small_gemm_available()) {
+    auto xc = x.contiguous();
+    auto y = at::empty({rows, out_}, x.options());
+    small_gemm(xc.data_ptr<float>(), rows, weight_.data_ptr<float>(), bias_.defined() ? bias_.data_ptr<float>() : nullptr,
+               y.data_ptr<float>(), out_, in_);
+    sizes.back() = out_;
+    return y.view(sizes);
+  }
   // Rows become the spatial height of one image, so oneDNN runs one GEMM over all of them.
   auto image = x.reshape({rows, in_}).t().contiguous().view({1, in_, rows, 1}).to_mkldnn();  // (1, in, rows, 1)
   auto y = at::mkldnn_convolution(image, packed_, bias_.defined() ? c10::optional<at::Tensor>(bias_) : c10::nullopt,
