@@ -97,15 +97,18 @@ struct Sample {
   double total = 0, prefill = 0, decode = 0, render = 0, tools = 0, fbps = 0, verify = 0, teacher = 0, other = 0;
   double cpu = 0;  // this process's CPU time (the model, rendering, the runner; tools run in worker processes)
   size_t turns = 0, prompt_tokens = 0, prefilled = 0, cached = 0, generated = 0, calls = 0;
+  size_t forwards = 0, drafted = 0, accepted = 0;  // decode forwards, prompt-lookup drafts checked / accepted
   bool fbps_called = false;
   std::string path, answer;
   double model() const { return prefill + decode + render; }  // the model's own time
 };
 
 // A model policy over its own copy of the model (same seed, same weights), with or without the prefix
-// cache, teacher-forced by the tree.
+// cache and speculative decoding, teacher-forced by the tree.
 struct Variant {
   std::string label;
+  bool incremental = true, attention_kernel = true;
+  int64_t lookup_draft = 0;
   std::shared_ptr<model::LanguageModel> lm;
   std::unique_ptr<agent::ModelPolicy> policy;
   std::unique_ptr<TeacherForcedPolicy> forced;
@@ -151,6 +154,13 @@ int main(int argc, char** argv) {
                  "timed episodes per program of the baseline that re-prefills the whole conversation every turn "
                  "(the model without a prefix cache; default 1, 0 = skip it)");
   app.add_option("--prefix-cache-mib", cache_mib, "the incremental model's prefix cache budget (default 512)");
+  int64_t lookup_draft = agent::ModelPolicyOptions{}.lookup_draft_tokens;
+  int plain_runs = -1;
+  app.add_option("--lookup-draft", lookup_draft,
+                 "prompt-lookup speculative decoding: tokens drafted per forward (default: the model policy's)");
+  app.add_option("--plain-decode-runs", plain_runs,
+                 "timed episodes per program of the incremental model without speculative decoding (default: --runs; "
+                 "0 = skip it)");
   bool full_kernel = false;
   app.add_flag("--full-reprefill-kernel", full_kernel,
                "also time full re-prefill with the attention kernel (separates the prefix cache's gain from the "
@@ -163,6 +173,8 @@ int main(int argc, char** argv) {
   if (!agent::ModelPolicy::available()) die("built without libtorch", 2);
   if (runs < 1) die("--runs must be at least 1", 2);
   if (full_runs < 0) die("--full-reprefill-runs must be 0 or more", 2);
+  if (lookup_draft < 0) die("--lookup-draft must be 0 or more", 2);
+  if (plain_runs < 0) plain_runs = lookup_draft > 0 ? runs : 0;
   if (cache_mib == 0) die("--prefix-cache-mib must be positive (the baseline is the model without one)", 2);
 
   // ---- programs, staged as bitcode for the tools, with the facts the prompt shows ----
@@ -259,23 +271,37 @@ int main(int argc, char** argv) {
   config.max_position_embeddings = 8192;
   config.rope_theta = 1000000.0;
   if (auto id = tok->token_to_id("<|im_end|>")) config.eos_token_ids = {*id};
-  // Variant 0 is what the policy runs; variant 1 the baseline: the path before (the whole conversation
-  // prefilled every turn, attention through ATen's bmm and the system BLAS); variant 2 (optional) the
-  // baseline with the written-out attention, to separate the two.
-  std::vector<Variant> variants(full_runs > 0 ? (full_kernel ? 3 : 2) : 1);
-  for (size_t v = 0; v < variants.size(); ++v) {
-    auto& var = variants[v];
-    const bool incremental = v == 0;
-    var.label = incremental ? "incremental" : v == 1 ? "full re-prefill, BLAS attention" : "full re-prefill, attention kernel";
-    var.runs = incremental ? runs : full_runs;
+  // Variant 0 is what the policy runs (prefix cache, speculative decoding); then, in the same run, the
+  // path before each step: the same without speculative decoding (one forward per token); the whole
+  // conversation prefilled every turn with attention through ATen's bmm and the system BLAS; optionally
+  // the latter with the written-out attention, to separate the two.
+  std::vector<Variant> variants;
+  auto add_variant = [&](std::string label, bool incremental, bool kernel, int64_t draft, int var_runs) {
+    Variant v;
+    v.label = std::move(label);
+    v.incremental = incremental;
+    v.attention_kernel = kernel;
+    v.lookup_draft = draft;
+    v.runs = var_runs;
+    variants.push_back(std::move(v));
+  };
+  add_variant(lookup_draft > 0 ? fmt::format("incremental, speculative (lookup {})", lookup_draft) : "incremental", true,
+              true, lookup_draft, runs);
+  if (plain_runs > 0) add_variant("incremental, one forward per token", true, true, 0, plain_runs);
+  if (full_runs > 0) {
+    add_variant("full re-prefill, BLAS attention", false, false, 0, full_runs);
+    if (full_kernel) add_variant("full re-prefill, attention kernel", false, true, 0, full_runs);
+  }
+  for (auto& var : variants) {
     model::RuntimeOptions rt;
     rt.num_threads = threads;  // at::set_num_threads: one intra-op thread by default
-    rt.prefix_cache_bytes = incremental ? cache_mib << 20 : 0;
-    rt.cpu_attention = v != 1;
+    rt.prefix_cache_bytes = var.incremental ? cache_mib << 20 : 0;
+    rt.cpu_attention = var.attention_kernel;
     var.lm = std::make_shared<model::LanguageModel>(must(model::LanguageModel::create(config, 1, rt), "model"));
     agent::ModelPolicyOptions mo;
     mo.seed = 1;
     mo.batch_window = std::chrono::microseconds(0);  // one episode at a time: nothing to wait for
+    mo.lookup_draft_tokens = var.lookup_draft;
     var.policy = must(agent::ModelPolicy::over(var.lm, tok, mo), "model policy");
     var.forced = std::make_unique<TeacherForcedPolicy>(tree, *var.policy);
   }
@@ -316,6 +342,9 @@ int main(int argc, char** argv) {
     s.cached = after.cached_tokens - before.cached_tokens;
     s.prefilled = s.prompt_tokens - s.cached + (after.pinned_tokens - before.pinned_tokens);
     s.generated = after.generated_tokens - before.generated_tokens;
+    s.forwards = after.decode_forwards - before.decode_forwards;
+    s.drafted = after.drafted_tokens - before.drafted_tokens;
+    s.accepted = after.accepted_tokens - before.accepted_tokens;
     s.path = r.path;
     s.answer = r.answer_pipeline;
     return s;
@@ -324,7 +353,8 @@ int main(int argc, char** argv) {
   // ---- timed episodes: per program and run, the tree alone, then the model decoding the tree's turns ----
   std::map<std::string, std::vector<Sample>> base;
   bool same_trajectories = true;
-  const int max_runs = std::max(runs, full_runs);
+  int max_runs = runs;
+  for (const auto& var : variants) max_runs = std::max(max_runs, var.runs);
   for (int run = 0; run <= max_runs; ++run) {  // run 0 warms up (oneDNN packing, allocator, the pinned prompt)
     for (const auto& p : progs) {
       if (run <= runs) {
@@ -372,12 +402,16 @@ int main(int argc, char** argv) {
              "before timing) with the real tools (Toolbox, 1 worker process, FBPS budget {}) and fresh-worker "
              "verification; a fresh Toolbox and verifier session per episode (created outside the timing). The model "
              "episode decodes the tree's turns token by token (teacher forcing through the KV-cache decode loop: one "
-             "forward + sampling step per token; sampling T 0.7, top-p 0.8, top-k 20, repetition penalty 1.05). "
+             "sampling step per token, the forced token replacing the draw; sampling T 0.7, top-p 0.8, top-k 20, "
+             "repetition penalty 1.05). Speculative: prompt-lookup drafts (up to {} tokens, n-grams up to 3) checked in "
+             "one forward, accepted only where they equal the forced token, so the forwards are those a model writing "
+             "the same text needs; one forward per token: the same model without drafts. "
              "Incremental: the model keeps each episode's keys/values across turns (prefix cache, {} MiB) and the "
              "system prompt with the tool schemas is prefilled once per policy ({} tokens, {:.1f} ms, in the warm-up "
              "run); full re-prefill: the same model without the cache re-reads the whole conversation each turn. "
              "Median of {} runs ({} for full re-prefill) after a warm-up run; times in ms.\n",
-             tuner_evals, fbps_evals ? std::to_string(fbps_evals) : std::string("paper's (100 x 10)"), cache_mib,
+             tuner_evals, fbps_evals ? std::to_string(fbps_evals) : std::string("paper's (100 x 10)"), lookup_draft,
+             cache_mib,
              pin.pinned_tokens, 1e3 * pin.pin_seconds, runs, full_runs);
   fmt::print("Load average at start of the report: {}\n\n", load_average());
 
@@ -392,6 +426,9 @@ int main(int argc, char** argv) {
     size_t programs = 0;
   };
   std::map<std::string, Group> groups;  // "A": no FBPS call, "B": FBPS called, "all"
+  const Variant* full_variant = nullptr;
+  for (const auto& v : variants)
+    if (!v.incremental && !v.attention_kernel) full_variant = &v;
   for (const auto& p : progs) {
     const auto& m = inc.samples[p.info.uri];
     const auto& b = base[p.info.uri];
@@ -400,7 +437,7 @@ int main(int argc, char** argv) {
     std::string full_cols;
     double full_model = 0, full_total = 0;
     if (full_runs) {
-      const auto& fm = variants[1].samples[p.info.uri];
+      const auto& fm = full_variant->samples.at(p.info.uri);
       full_model = med(fm, &Sample::model);
       full_total = med(fm, &Sample::total);
       full_cols = fmt::format(" {:.1f} / {:.1f} / {} | {:.1f}x |", full_total, full_model, fm.front().prefilled,
@@ -452,11 +489,13 @@ int main(int argc, char** argv) {
   }
   fmt::print("\nEach variant, means over the programs of a path (model's own time = prefill + decode + render; "
              "tok/s = tokens / time summed over the programs):\n\n");
-  fmt::print("| variant | path | runs | model episode | model's own time | prefill | decode | render | tokens prefilled / "
-             "generated | prefill tok/s | decode tok/s |\n|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|\n");
+  fmt::print("| variant | path | runs | model episode | model's own time | prefill | decode | render | tools | verify | "
+             "tokens prefilled / generated | decode forwards per generated token | drafts accepted / checked | "
+             "prefill tok/s | decode tok/s |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---:|---:|\n");
   for (const auto& var : variants)
     for (const std::string key : {"A", "B"}) {
-      std::vector<double> total, model_ms, prefill, decode, render, prefilled, generated;
+      std::vector<double> total, model_ms, prefill, decode, render, prefilled, generated, forwards, drafted, accepted,
+          tools, verify;
       for (const auto& p : progs) {
         const auto& m = var.samples.at(p.info.uri);
         if ((m.front().fbps_called ? "B" : "A") != key) continue;
@@ -467,11 +506,19 @@ int main(int argc, char** argv) {
         render.push_back(med(m, &Sample::render));
         prefilled.push_back(static_cast<double>(m.front().prefilled));
         generated.push_back(static_cast<double>(m.front().generated));
+        forwards.push_back(static_cast<double>(m.front().forwards));
+        drafted.push_back(static_cast<double>(m.front().drafted));
+        accepted.push_back(static_cast<double>(m.front().accepted));
+        tools.push_back(med(m, &Sample::tools));
+        verify.push_back(med(m, &Sample::verify));
       }
       if (total.empty()) continue;
-      fmt::print("| {} | {} | {} | {:.1f} | {:.1f} | {:.1f} | {:.1f} | {:.1f} | {:.0f} / {:.0f} | {:.0f} | {:.0f} |\n",
+      fmt::print("| {} | {} | {} | {:.1f} | {:.1f} | {:.1f} | {:.1f} | {:.1f} | {:.1f} | {:.1f} | {:.0f} / {:.0f} | {:.2f} | "
+                 "{:.0f} / {:.0f} ({:.0f}%) | {:.0f} | {:.0f} |\n",
                  var.label, key, var.runs, mean(total), mean(model_ms), mean(prefill), mean(decode), mean(render),
-                 mean(prefilled), mean(generated), 1e3 * mean(prefilled) / std::max(1e-9, mean(prefill)),
+                 mean(tools), mean(verify), mean(prefilled), mean(generated),
+                 mean(forwards) / std::max(1e-9, mean(generated)), mean(accepted), mean(drafted),
+                 100 * mean(accepted) / std::max(1e-9, mean(drafted)), 1e3 * mean(prefilled) / std::max(1e-9, mean(prefill)),
                  1e3 * mean(generated) / std::max(1e-9, mean(decode)));
     }
   fmt::print("\nMeans over programs. Target < 200 ms per episode:\n");

@@ -57,6 +57,8 @@ Status check_options(const ModelPolicyOptions& o) {
     return make_error(ErrorKind::invalid_input, fmt::format("--repetition-penalty {}: must be positive", s.repetition_penalty));
   if (o.max_context < 0) return make_error(ErrorKind::invalid_input, fmt::format("--max-context {}: must be positive", o.max_context));
   if (o.threads < 0) return make_error(ErrorKind::invalid_input, fmt::format("--threads {}: must be positive", o.threads));
+  if (o.lookup_draft_tokens < 0)
+    return make_error(ErrorKind::invalid_input, fmt::format("the model policy's lookup draft length {} must be 0 (off) or more", o.lookup_draft_tokens));
   if (o.max_batch == 0) return make_error(ErrorKind::invalid_input, "the model policy's batch size must be at least 1");
   return ok_status();
 }
@@ -184,6 +186,7 @@ Expected<PolicyReply> ModelPolicy::turn(const EpisodeState& state, const std::ve
   g.seed = turn_seed(o_.seed, text);
   g.pad_token_id = model_->config().pad_token_id >= 0 ? static_cast<model::TokenId>(model_->config().pad_token_id) : 0;
   if (forced) g.forced_tokens = *forced;
+  g.lookup_draft_tokens = o_.lookup_draft_tokens;
   auto tg = Clock::now();
   auto r = generator_->generate(std::move(ids), std::move(g));
   const double generate_seconds = since(tg);
@@ -213,6 +216,9 @@ Expected<PolicyReply> ModelPolicy::turn(const EpisodeState& state, const std::ve
   stats_.generate_seconds += generate_seconds;
   stats_.prefill_seconds += r->prefill_seconds;
   stats_.decode_seconds += r->decode_seconds;
+  stats_.decode_forwards += static_cast<uint64_t>(r->decode_forwards);
+  stats_.drafted_tokens += static_cast<uint64_t>(r->drafted_tokens);
+  stats_.accepted_tokens += static_cast<uint64_t>(r->accepted_tokens);
   stats_.batches = gs.batches;
   stats_.largest_batch = gs.largest_batch;
   return reply;

@@ -60,6 +60,10 @@ struct ModelPolicyOptions {
   // what is new since the episode's last turn, and the system prompt with the tool schemas is prefilled
   // once per policy. 0: every turn prefills the whole conversation. With over(), the model's setting.
   size_t prefix_cache_bytes = size_t{512} << 20;
+  // Prompt-lookup speculative decoding (model::GenerationOptions::lookup_draft_tokens): up to this many
+  // tokens guessed from the conversation itself and checked in one forward, when one turn is being
+  // generated alone; the tokens are those of plain decoding. 0: one forward per token.
+  int64_t lookup_draft_tokens = 8;
 
   static model::SamplingOptions paper_sampling();
 };
@@ -76,6 +80,9 @@ struct ModelPolicyStats {
   double prefill_seconds = 0;     // the batch's prompt forward, as the generator measured it
   double pin_seconds = 0;         // prefilling the system prompt into the prefix cache (once per prompt)
   double decode_seconds = 0;      // one forward + sampling per new token, as the generator measured it
+  uint64_t decode_forwards = 0;   // forward passes of the decode steps (fewer than tokens with drafts)
+  uint64_t drafted_tokens = 0;    // prompt-lookup drafts checked
+  uint64_t accepted_tokens = 0;   // ... that were the chosen tokens
   uint64_t batches = 0, largest_batch = 0;  // the generator's model calls
 };
 
