@@ -12,8 +12,18 @@
 # SEEDS (default 1-12000), CACHE (Debian downloads and trees; default OUT.cache), NICE=1 to run
 # under nice. Needs deb-src entries (scripts/enable-deb-src.sh), dpkg-dev, clang-19 and csmith.
 #
-# Estimated from measured per-stage CPU costs (README, "Corpora"): 7,350-8,150 CPU-seconds in all,
-# so 61-68 minutes on 2 otherwise idle cores; at least 12.7k Debian and 8.3k csmith training programs.
+# Cost, in CPU-seconds (user + system, subprocesses included) on the 2-core build machine:
+#   measured, full build from an empty cache, before the batching / early-stop changes (2026-11-26):
+#     14,934 CPU s, 2 h 13 min wall: download 75, prepare (configure) 1,299, Debian TUs 4,054,
+#     Debian whole programs 6,048 (4,900 of them 41 ffmpeg groups killed at the 120 s timeout),
+#     csmith 3,458. 21,881 training programs (12,201 Debian TUs, 1,138 whole programs, 8,542 csmith).
+#   measured, old and new binary one after the other on the same subset (5 packages: mpfr4 libffi
+#     coreutils lz4 cjson, csmith seeds 1-300; two runs each): Debian TUs 141-145 -> 105-108 CPU s,
+#     whole programs 84-86 -> 26-27, csmith 63-64 -> 49-52; the whole-program stage of the 11
+#     costliest packages (ffmpeg, openssl, postgresql-15, ...) 5,900 -> 85 CPU s. Same programs.
+#   extrapolated (not yet measured end to end): about 7,400 CPU s in all (download 75, prepare 1,300,
+#     TUs ~3,050, whole programs ~300, csmith ~2,700), so about 65 minutes on 2 otherwise idle cores,
+#     and the same 21.9k training programs.
 # On a shared machine the wall time grows with the load (the output ends with the load average).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
