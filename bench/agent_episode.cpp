@@ -156,6 +156,8 @@ int main(int argc, char** argv) {
   app.add_option("--prefix-cache-mib", cache_mib, "the incremental model's prefix cache budget (default 512)");
   int64_t lookup_draft = agent::ModelPolicyOptions{}.lookup_draft_tokens;
   int plain_runs = -1;
+  int64_t lookup_min_ngram = agent::ModelPolicyOptions{}.lookup_min_ngram;
+  app.add_option("--lookup-min-ngram", lookup_min_ngram, "the shortest n-gram match that drafts (default: the policy's)");
   app.add_option("--lookup-draft", lookup_draft,
                  "prompt-lookup speculative decoding: tokens drafted per forward (default: the model policy's)");
   app.add_option("--plain-decode-runs", plain_runs,
@@ -285,7 +287,10 @@ int main(int argc, char** argv) {
     v.runs = var_runs;
     variants.push_back(std::move(v));
   };
-  add_variant(lookup_draft > 0 ? fmt::format("incremental, speculative (lookup {})", lookup_draft) : "incremental", true,
+  add_variant(lookup_draft > 0 ? fmt::format("incremental, speculative (lookup {}, n-grams {}-3)", lookup_draft,
+                                             lookup_min_ngram)
+                               : "incremental",
+              true,
               true, lookup_draft, runs);
   if (plain_runs > 0) add_variant("incremental, one forward per token", true, true, 0, plain_runs);
   if (full_runs > 0) {
@@ -302,6 +307,7 @@ int main(int argc, char** argv) {
     mo.seed = 1;
     mo.batch_window = std::chrono::microseconds(0);  // one episode at a time: nothing to wait for
     mo.lookup_draft_tokens = var.lookup_draft;
+    mo.lookup_min_ngram = lookup_min_ngram;
     var.policy = must(agent::ModelPolicy::over(var.lm, tok, mo), "model policy");
     var.forced = std::make_unique<TeacherForcedPolicy>(tree, *var.policy);
   }
@@ -403,7 +409,7 @@ int main(int argc, char** argv) {
              "verification; a fresh Toolbox and verifier session per episode (created outside the timing). The model "
              "episode decodes the tree's turns token by token (teacher forcing through the KV-cache decode loop: one "
              "sampling step per token, the forced token replacing the draw; sampling T 0.7, top-p 0.8, top-k 20, "
-             "repetition penalty 1.05). Speculative: prompt-lookup drafts (up to {} tokens, n-grams up to 3) checked in "
+             "repetition penalty 1.05). Speculative: prompt-lookup drafts (up to {} tokens, adaptive length) checked in "
              "one forward, accepted only where they equal the forced token, so the forwards are those a model writing "
              "the same text needs; one forward per token: the same model without drafts. "
              "Incremental: the model keeps each episode's keys/values across turns (prefix cache, {} MiB) and the "

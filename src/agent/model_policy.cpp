@@ -187,6 +187,7 @@ Expected<PolicyReply> ModelPolicy::turn(const EpisodeState& state, const std::ve
   g.pad_token_id = model_->config().pad_token_id >= 0 ? static_cast<model::TokenId>(model_->config().pad_token_id) : 0;
   if (forced) g.forced_tokens = *forced;
   g.lookup_draft_tokens = o_.lookup_draft_tokens;
+  g.lookup_min_ngram = o_.lookup_min_ngram;
   auto tg = Clock::now();
   auto r = generator_->generate(std::move(ids), std::move(g));
   const double generate_seconds = since(tg);

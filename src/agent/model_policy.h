@@ -64,6 +64,7 @@ struct ModelPolicyOptions {
   // tokens guessed from the conversation itself and checked in one forward, when one turn is being
   // generated alone; the tokens are those of plain decoding. 0: one forward per token.
   int64_t lookup_draft_tokens = 8;
+  int64_t lookup_min_ngram = 1;     // the shortest n-gram match that drafts
 
   static model::SamplingOptions paper_sampling();
 };

@@ -227,7 +227,8 @@ std::vector<GenerationResult> run_generation(const Qwen2Model& model, const std:
         return;
       }
       // At most emitted + 1 + drafts tokens may come out of the next forward: stay within row_max.
-      drafts = prompt_lookup_draft(sequence, o.lookup_max_ngram, std::min(want, row_max[i] - emitted - 1));
+      drafts = prompt_lookup_draft(sequence, o.lookup_max_ngram, std::min(want, row_max[i] - emitted - 1),
+                                   o.lookup_min_ngram);
       res.drafted_tokens += static_cast<int64_t>(drafts.size());
       const int64_t T = 1 + static_cast<int64_t>(drafts.size()), L = cache.length + T;
       std::vector<int64_t> input{t};

@@ -54,6 +54,7 @@ struct GenerationOptions {
   // so the forwards are those a model producing the forced text would need.
   int64_t lookup_draft_tokens = 0;
   int64_t lookup_max_ngram = 3;
+  int64_t lookup_min_ngram = 1;  // a shorter match drafts nothing
 };
 
 enum class FinishReason { length, stop_token, stop_string };

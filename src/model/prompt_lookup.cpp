@@ -4,10 +4,11 @@
 
 namespace cr1::model {
 
-std::vector<TokenId> prompt_lookup_draft(std::span<const TokenId> sequence, int64_t max_ngram, int64_t max_draft) {
+std::vector<TokenId> prompt_lookup_draft(std::span<const TokenId> sequence, int64_t max_ngram, int64_t max_draft,
+                                         int64_t min_ngram) {
   const int64_t size = static_cast<int64_t>(sequence.size());
   if (max_draft <= 0 || size < 2) return {};
-  for (int64_t n = std::min(max_ngram, size - 1); n >= 1; --n) {
+  for (int64_t n = std::min(max_ngram, size - 1); n >= std::max<int64_t>(1, min_ngram); --n) {
     const auto tail = sequence.subspan(static_cast<size_t>(size - n));
     // The latest match whose continuation is not the tail itself: start s with s + n < size.
     for (int64_t s = size - n - 1; s >= 0; --s) {

@@ -15,7 +15,8 @@
 namespace cr1::model {
 
 // Up to `max_draft` tokens following the most recent earlier occurrence of the last n tokens of
-// `sequence`, trying n = max_ngram down to 1 (a longer match first); empty when nothing matches.
-std::vector<TokenId> prompt_lookup_draft(std::span<const TokenId> sequence, int64_t max_ngram, int64_t max_draft);
+// `sequence`, trying n = max_ngram down to min_ngram (a longer match first); empty when nothing matches.
+std::vector<TokenId> prompt_lookup_draft(std::span<const TokenId> sequence, int64_t max_ngram, int64_t max_draft,
+                                         int64_t min_ngram = 1);
 
 }  // namespace cr1::model

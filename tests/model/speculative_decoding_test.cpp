@@ -24,6 +24,11 @@ TEST(PromptLookup, CopiesWhatFollowedTheLatestMatchOfTheLongestTail) {
   // The draft stops at the end of the sequence.
   std::vector<TokenId> short_tail = {5, 6, 5};
   EXPECT_EQ(prompt_lookup_draft(short_tail, 2, 8), std::vector<TokenId>({6, 5}));
+  // A minimum match length: (3) alone matches at 2, but (7, 2, 3) and (2, 3) count only from n = 2.
+  EXPECT_EQ(prompt_lookup_draft(seq, 3, 2, 2), std::vector<TokenId>({7, 2}));
+  std::vector<TokenId> unigram = {4, 1, 2, 4};
+  EXPECT_EQ(prompt_lookup_draft(unigram, 3, 2, 1), std::vector<TokenId>({1, 2}));
+  EXPECT_TRUE(prompt_lookup_draft(unigram, 3, 2, 2).empty());
   // Nothing matches, or nothing to draft.
   std::vector<TokenId> distinct = {1, 2, 3, 4};
   EXPECT_TRUE(prompt_lookup_draft(distinct, 3, 5).empty());
