@@ -1,7 +1,6 @@
 #include "agent/episode.h"
 
 #include <chrono>
-#include <future>
 
 #include <fmt/format.h>
 
@@ -33,12 +32,11 @@ nlohmann::json call_tool(const ToolSet& tools, const ToolCall& call) {
 }
 
 // Verifies the answer from scratch and fills the counts and OverOz: -Oz itself and an answer that
-// fails in the fresh worker score 0. `oz_early` is the verifier's -Oz baseline, started with the episode.
-void verify_answer(EpisodeRecord& r, const std::optional<ir::PassSequence>& answer, env::Session& verifier,
-                   std::future<Expected<uint64_t>>& oz_early) {
+// fails in the fresh worker score 0.
+void verify_answer(EpisodeRecord& r, const std::optional<ir::PassSequence>& answer, env::Session& verifier) {
   auto t0 = Clock::now();
   r.base_count = verifier.base_count();
-  auto oz = oz_early.get();
+  auto oz = verifier.oz_count();
   if (!oz) {
     r.verified_status = "oz-failed";
     r.verify_seconds = since(t0);
@@ -79,10 +77,6 @@ Status use_exact_token_counts(EpisodeOptions& options, const Policy& policy, con
 EpisodeRecord run_episode(const ProgramInfo& program, Policy& policy, const ToolSet& tools, env::Session& verifier,
                           const EpisodeOptions& o) {
   auto t0 = Clock::now();
-  // The verifier's -Oz baseline does not depend on the episode, so it runs (its worker forked, -Oz
-  // applied) beside the policy's first turn rather than after the answer; the answer itself is still
-  // verified afterwards in a fresh worker. Only this thread uses `verifier` until verify_answer.
-  auto oz_early = std::async(std::launch::async, [&verifier] { return verifier.oz_count(); });
   const TokenCounter count = o.count_tokens ? o.count_tokens : approximate_token_counter();
   EpisodeRecord r;
   r.program = program.uri;
@@ -192,7 +186,7 @@ EpisodeRecord run_episode(const ProgramInfo& program, Policy& policy, const Tool
   r.fell_back_to_oz = !r.answered;
   if (!r.answered) r.answer = {"-Oz"};
   r.answer_pipeline = answer ? answer->pipeline() : ir::baseline_pipeline(ir::OptLevel::Oz);
-  verify_answer(r, answer, verifier, oz_early);
+  verify_answer(r, answer, verifier);
   r.path = classify_path(r.tool_calls, r.answer, r.answered);
   r.format = format_score(shapes, o.reward);
   r.reward = compute_reward(r.format, r.over_oz, r.tool_calls.size(), o.reward);
