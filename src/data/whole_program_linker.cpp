@@ -2,14 +2,10 @@
 
 #include <fmt/format.h>
 #include <llvm/Bitcode/BitcodeReader.h>
-#include <llvm/IR/DiagnosticInfo.h>
-#include <llvm/IR/DiagnosticPrinter.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
-#include <llvm/IR/Verifier.h>
 #include <llvm/Linker/Linker.h>
 #include <llvm/Support/MemoryBuffer.h>
-#include <llvm/Support/raw_ostream.h>
 
 #include "util/atomic_file.h"
 
@@ -21,19 +17,6 @@ namespace {
 std::string first_line(std::string s) {
   if (auto nl = s.find('\n'); nl != std::string::npos) s.resize(nl);
   return s;
-}
-
-// The context's default handler exit()s on an error diagnostic, which is how
-// the Linker reports a conflict; keep the first message instead.
-void collect_diagnostic(const llvm::DiagnosticInfo* info, void* context) {
-  if (info->getSeverity() != llvm::DS_Error) return;
-  std::string msg;
-  llvm::raw_string_ostream os(msg);
-  llvm::DiagnosticPrinterRawOStream printer(os);
-  info->print(printer);
-  os.flush();
-  auto* sink = static_cast<std::string*>(context);
-  if (sink->empty()) *sink = first_line(msg);
 }
 
 // A later member: bitcode is read lazily (function bodies are parsed when the
@@ -71,7 +54,7 @@ Expected<LinkedProgram> link_whole_program(std::span<const fs::path> members, ui
   ir::Program program;
   program.context = std::make_unique<llvm::LLVMContext>();
   std::string diagnostic;
-  program.context->setDiagnosticHandlerCallBack(collect_diagnostic, &diagnostic);
+  ir::collect_error_diagnostics(*program.context, &diagnostic);
   program.name = members.front().stem().string();
   for (const auto& path : members) {
     std::error_code ec;
@@ -107,12 +90,7 @@ Expected<LinkedProgram> link_whole_program(std::span<const fs::path> members, ui
     }
   }
   program.context->setDiagnosticHandlerCallBack(nullptr, nullptr);
-  std::string msg;
-  llvm::raw_string_ostream os(msg);
-  if (llvm::verifyModule(*program.module, &os)) {
-    os.flush();
-    return make_error(ErrorKind::verify, fmt::format("{}: invalid IR: {}", members.front().string(), first_line(msg)));
-  }
+  if (auto ok = ir::verify_loaded_module(*program.module, members.front().string()); !ok) return ok.take_error();
   program.recipe = "ir";
   out.program = std::move(program);
   return out;

@@ -127,8 +127,6 @@ Expected<std::unique_ptr<llvm::Module>> parse_ir(std::string_view bytes, std::st
 
 namespace {
 
-// LLVMContext's default handler exit()s on an error diagnostic (the Linker
-// reports conflicts that way); collect the message instead.
 void collect_diagnostic(const llvm::DiagnosticInfo* info, void* context) {
   if (info->getSeverity() != llvm::DS_Error) return;
   std::string msg;
@@ -142,12 +140,26 @@ void collect_diagnostic(const llvm::DiagnosticInfo* info, void* context) {
 
 }  // namespace
 
+void collect_error_diagnostics(llvm::LLVMContext& context, std::string* sink) {
+  context.setDiagnosticHandlerCallBack(collect_diagnostic, sink);
+}
+
+Status verify_loaded_module(const llvm::Module& module, std::string_view name) {
+  std::string msg;
+  llvm::raw_string_ostream os(msg);
+  if (llvm::verifyModule(module, &os)) {
+    os.flush();
+    return make_error(ErrorKind::verify, fmt::format("{}: invalid IR: {}", name, first_line(msg)));
+  }
+  return ok_status();
+}
+
 Expected<Program> load_program(std::span<const fs::path> inputs, const LoadOptions& options) {
   if (inputs.empty()) return make_error(ErrorKind::invalid_input, "no input files");
   Program program;
   program.context = std::make_unique<llvm::LLVMContext>();
   std::string diagnostic;
-  program.context->setDiagnosticHandlerCallBack(collect_diagnostic, &diagnostic);
+  collect_error_diagnostics(*program.context, &diagnostic);
   program.name = inputs.front().stem().string();
   bool any_source = false;
   for (const auto& path : inputs) {
@@ -183,12 +195,7 @@ Expected<Program> load_program(std::span<const fs::path> inputs, const LoadOptio
   }
   // Later users of the context (passes in workers) get LLVM's default handling back.
   program.context->setDiagnosticHandlerCallBack(nullptr, nullptr);
-  std::string msg;
-  llvm::raw_string_ostream os(msg);
-  if (llvm::verifyModule(*program.module, &os)) {
-    os.flush();
-    return make_error(ErrorKind::verify, fmt::format("{}: invalid IR: {}", inputs.front().string(), first_line(msg)));
-  }
+  if (auto ok = verify_loaded_module(*program.module, inputs.front().string()); !ok) return ok.take_error();
   if (any_source) {
     program.recipe = "clang";
     for (auto& f : recipe_flags(options.recipe)) program.recipe += " " + f;

@@ -8,6 +8,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "util/expected.h"
@@ -66,6 +67,15 @@ Expected<Program> load_program(std::span<const std::filesystem::path> inputs, co
 // Parses IR held in memory (bitcode or text) into `context`; `name` is used in errors.
 Expected<std::unique_ptr<llvm::Module>> parse_ir(std::string_view bytes, std::string_view name,
                                                  llvm::LLVMContext& context);
+
+// LLVMContext's default handler exit()s on an error diagnostic, which is how
+// the Linker reports a conflict; after this, `context` keeps the first error's
+// first line in `*sink` instead (until the handler is reset).
+void collect_error_diagnostics(llvm::LLVMContext& context, std::string* sink);
+
+// Verifies a loaded or linked module; the error names `name` and the
+// verifier's first complaint.
+Status verify_loaded_module(const llvm::Module& module, std::string_view name);
 
 // Writes the module as bitcode (.bc) or text (.ll, by suffix) atomically.
 Status write_module(const llvm::Module& module, const std::filesystem::path& out);
