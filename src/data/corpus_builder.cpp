@@ -42,6 +42,17 @@ uint64_t count_after(const llvm::Module& m, ir::OptLevel level, std::string& err
   return ir::count_instructions(*clone);
 }
 
+// A record for `job`, before anything about its program is known.
+ProgramRecord record_of(const BuildJob& job) {
+  ProgramRecord r;
+  r.uri = job.uri;
+  r.suite = job.suite;
+  r.package = job.package;
+  r.group = job.group;
+  r.split = split_of_group(job.group);
+  return r;
+}
+
 // Child side: make, measure and store one program.
 // `known` is the manifest as the parent had it when this child was forked.
 ProgramRecord measure(const BuildJob& job, const BuildOptions& options, const Manifest& known) {
@@ -49,12 +60,7 @@ ProgramRecord measure(const BuildJob& job, const BuildOptions& options, const Ma
   auto t0 = std::chrono::steady_clock::now();
   // A child runs several jobs: the CPU times are differences from here.
   const CpuSample start = cpu_now();
-  ProgramRecord r;
-  r.uri = job.uri;
-  r.suite = job.suite;
-  r.package = job.package;
-  r.group = job.group;
-  r.split = split_of_group(job.group);
+  ProgramRecord r = record_of(job);
   auto done = [&]() -> ProgramRecord& {
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     // Whatever the child spent after loading: hashing, -Oz, features, writing.
@@ -228,12 +234,7 @@ BuildSummary build_corpus(const std::vector<BuildJob>& jobs, const BuildOptions&
     bar.update(++finished);
   };
   auto failed_record = [&](const BuildJob& job, const env::JobResult& result) {
-    ProgramRecord r;
-    r.uri = job.uri;
-    r.suite = job.suite;
-    r.package = job.package;
-    r.group = job.group;
-    r.split = split_of_group(job.group);
+    ProgramRecord r = record_of(job);
     r.status = RecordStatus::failed;
     r.reason = fmt::format("{}: {}", result.outcome == env::JobOutcome::timeout ? "timeout" : "crashed", result.error);
     return r;
