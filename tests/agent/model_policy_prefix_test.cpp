@@ -7,7 +7,7 @@
 #include "agent/chat.h"
 #include "agent/model_policy.h"
 #include "agent/prompt.h"
-#include "agent_test_support.h"
+#include "model_policy_test_support.h"
 #include "model/language_model.h"
 #include "model/tokenizer.h"
 
@@ -17,31 +17,14 @@ namespace {
 namespace fs = std::filesystem;
 
 ModelPolicyOptions options(bool cached, bool greedy) {
-  ModelPolicyOptions o;
-  o.model_dir = cr1::test::source_dir() / "tests/fixtures/qwen2-tiny";
-  o.max_context = 8192;  // the fixture declares 256 positions; an episode's prompt is longer
-  o.threads = 1;
-  o.seed = 3;
-  o.batch_window = std::chrono::microseconds(0);
+  ModelPolicyOptions o = test::tiny_model_options(3);
   o.prefix_cache_bytes = cached ? size_t{64} << 20 : 0;
   if (greedy) o.sampling.greedy = true;
   return o;
 }
 
-struct ModelPolicyPrefixTest : ::testing::Test {
-  void SetUp() override {
-    if (!ModelPolicy::available()) GTEST_SKIP() << "built without libtorch";
-    prog = cr1::test::example("matrix.c");
-    tools.add("matrix.bc", prog);
-    info = test::info_of(cr1::test::load_or_die(prog), "matrix.bc");
-  }
-  EpisodeRecord run(Policy& policy) {
-    EpisodeOptions e;
-    e.limits.max_turns = 3;
-    e.limits.max_tokens_per_turn = 24;
-    auto verifier = test::session_of(prog);
-    return run_episode(info, policy, tools.tools(), *verifier, e);
-  }
+struct ModelPolicyPrefixTest : test::MatrixEpisodeTest {
+  EpisodeRecord run(Policy& policy) { return run_matrix_episode(policy, test::short_episodes(24)); }
   void expect_same_episodes(bool greedy) {
     auto full = ModelPolicy::open(options(false, greedy));
     auto cached = ModelPolicy::open(options(true, greedy));
@@ -68,9 +51,6 @@ struct ModelPolicyPrefixTest : ::testing::Test {
     EXPECT_EQ(ms.hits, cs.turns);
     EXPECT_EQ(ms.pinned, 1u);
   }
-  fs::path prog;
-  test::SessionTools tools;
-  ProgramInfo info;
 };
 
 TEST_F(ModelPolicyPrefixTest, GreedyEpisodesEqualFullReprefill) { expect_same_episodes(true); }

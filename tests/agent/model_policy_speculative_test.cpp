@@ -6,37 +6,20 @@
 
 #include "agent/model_policy.h"
 #include "agent/prompt.h"
-#include "agent_test_support.h"
+#include "model_policy_test_support.h"
 
 namespace cr1::agent {
 namespace {
 
 ModelPolicyOptions options(int64_t lookup, bool greedy) {
-  ModelPolicyOptions o;
-  o.model_dir = cr1::test::source_dir() / "tests/fixtures/qwen2-tiny";
-  o.max_context = 8192;  // the fixture declares 256 positions; an episode's prompt is longer
-  o.threads = 1;
-  o.seed = 5;
-  o.batch_window = std::chrono::microseconds(0);
+  ModelPolicyOptions o = test::tiny_model_options(5);
   o.lookup_draft_tokens = lookup;
   if (greedy) o.sampling.greedy = true;
   return o;
 }
 
-struct ModelPolicySpeculativeTest : ::testing::Test {
-  void SetUp() override {
-    if (!ModelPolicy::available()) GTEST_SKIP() << "built without libtorch";
-    prog = cr1::test::example("matrix.c");
-    tools.add("matrix.bc", prog);
-    info = test::info_of(cr1::test::load_or_die(prog), "matrix.bc");
-  }
-  EpisodeRecord run(Policy& policy) {
-    EpisodeOptions e;
-    e.limits.max_turns = 3;
-    e.limits.max_tokens_per_turn = 40;
-    auto verifier = test::session_of(prog);
-    return run_episode(info, policy, tools.tools(), *verifier, e);
-  }
+struct ModelPolicySpeculativeTest : test::MatrixEpisodeTest {
+  EpisodeRecord run(Policy& policy) { return run_matrix_episode(policy, test::short_episodes(40)); }
   void expect_same_episodes(bool greedy) {
     EXPECT_GT(ModelPolicyOptions{}.lookup_draft_tokens, 0);  // on by default
     auto plain = ModelPolicy::open(options(0, greedy));
@@ -56,9 +39,6 @@ struct ModelPolicySpeculativeTest : ::testing::Test {
     EXPECT_EQ(ss.decode_forwards + ss.accepted_tokens, ss.generated_tokens - ss.turns);
     EXPECT_LE(ss.accepted_tokens, ss.drafted_tokens);
   }
-  std::filesystem::path prog;
-  test::SessionTools tools;
-  ProgramInfo info;
 };
 
 TEST_F(ModelPolicySpeculativeTest, GreedyEpisodesEqualOneForwardPerToken) { expect_same_episodes(true); }

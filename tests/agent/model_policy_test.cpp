@@ -10,7 +10,7 @@
 
 #include "agent/batch_runner.h"
 #include "agent/chat.h"
-#include "agent_test_support.h"
+#include "model_policy_test_support.h"
 #include "model/tokenizer.h"
 
 namespace cr1::agent {
@@ -20,14 +20,8 @@ namespace fs = std::filesystem;
 
 fs::path tiny_model() { return cr1::test::source_dir() / "tests/fixtures/qwen2-tiny"; }
 
-// The fixture declares 256 positions; an episode's prompt (system prompt, tool schemas, 56 features)
-// is far longer in its 978-token vocabulary, so the tests run the rotary positions past it.
 ModelPolicyOptions tiny_options(uint64_t seed = 7) {
-  ModelPolicyOptions o;
-  o.model_dir = tiny_model();
-  o.max_context = 8192;
-  o.threads = 1;
-  o.seed = seed;
+  ModelPolicyOptions o = test::tiny_model_options(seed);
   o.batch_window = std::chrono::milliseconds(20);
   return o;
 }
@@ -38,28 +32,11 @@ std::unique_ptr<ModelPolicy> open_or_die(const ModelPolicyOptions& o) {
   return std::move(*p);
 }
 
-EpisodeOptions short_episodes() {
-  EpisodeOptions e;
-  e.limits.max_turns = 3;
-  e.limits.max_tokens_per_turn = 40;
-  return e;
-}
-
-struct ModelPolicyTest : ::testing::Test {
-  void SetUp() override {
-    if (!ModelPolicy::available()) GTEST_SKIP() << "built without libtorch";
-    prog = cr1::test::example("matrix.c");
-    tools.add("matrix.bc", prog);
-    info = test::info_of(cr1::test::load_or_die(prog), "matrix.bc");
-  }
-  EpisodeRecord run(ModelPolicy& policy, EpisodeOptions e = short_episodes()) {
+struct ModelPolicyTest : test::MatrixEpisodeTest {
+  EpisodeRecord run(ModelPolicy& policy, EpisodeOptions e = test::short_episodes(40)) {
     if (auto st = use_exact_token_counts(e, policy); !st) throw std::runtime_error(st.error().message);
-    auto verifier = test::session_of(prog);
-    return run_episode(info, policy, tools.tools(), *verifier, e);
+    return run_matrix_episode(policy, e);
   }
-  fs::path prog;
-  test::SessionTools tools;
-  ProgramInfo info;
 };
 
 TEST_F(ModelPolicyTest, RealEpisodeEndsWithAReasonAndExactTokenCounts) {
@@ -159,7 +136,7 @@ TEST_F(ModelPolicyTest, ConcurrentEpisodesAreBatched) {
   BatchOptions b;
   b.parallel = 4;
   b.progress = false;
-  b.episode = short_episodes();
+  b.episode = test::short_episodes(40);
   ASSERT_TRUE(use_exact_token_counts(b.episode, *policy));
   b.verifier.pool.jobs = 1;
   auto s = run_episodes(jobs, *policy, tools.tools(), b, dir.path / "episodes.jsonl");
