@@ -21,9 +21,10 @@
 #     coreutils lz4 cjson, csmith seeds 1-300; two runs each): Debian TUs 141-145 -> 105-108 CPU s,
 #     whole programs 84-86 -> 26-27, csmith 63-64 -> 49-52; the whole-program stage of the 11
 #     costliest packages (ffmpeg, openssl, postgresql-15, ...) 5,900 -> 85 CPU s. Same programs.
-#   extrapolated (not yet measured end to end): about 7,400 CPU s in all (download 75, prepare 1,300,
-#     TUs ~3,050, whole programs ~300, csmith ~2,700), so about 65 minutes on 2 otherwise idle cores,
-#     and the same 21.9k training programs.
+#   measured, full build from an empty cache after those changes (2026-11-26, code of 9793e3b):
+#     6,072 CPU s (4,340 user, 1,732 system), 1 h 14 min wall beside other work (load average 2-8):
+#     download 63, prepare 1,107, Debian TUs 2,619, whole programs 106, csmith 2,150. So about 51
+#     minutes of 2 cores. Same 28,163 programs and 21,881 training programs as before.
 # On a shared machine the wall time grows with the load (the output ends with the load average).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
