@@ -177,6 +177,25 @@ std::vector<GenerationResult> run_generation(const Qwen2Model& model, const std:
   for (const auto* o : row_options) stops.emplace_back(o->stop_strings, o->stop_token_ids, decode);
   std::vector<int64_t>& active = rows;
 
+  // Appends a chosen token to row i's result; true when the row is done (a stop, or its length).
+  auto emit = [&](int64_t i, TokenId t) {
+    auto& res = results[i];
+    res.tokens.push_back(t);
+    if (row_options[i]->on_token) row_options[i]->on_token(static_cast<size_t>(i), t);
+    if (auto stop = stops[i].check(res.tokens)) {
+      res.finish = stop->reason;
+      res.stop = stop->stop;
+      return true;
+    }
+    return static_cast<int64_t>(res.tokens.size()) >= row_max[i];
+  };
+  // Row i (at batch row r) is done: its timings, and its cache row back to the prefix cache.
+  auto finish = [&](int64_t i, int64_t r) {
+    results[i].prefill_seconds = prefill_seconds;
+    results[i].decode_seconds = std::chrono::duration<double>(Clock::now() - decode_start).count();
+    if (prefix) release_row(i, r);
+  };
+
   // Speculative decoding of the one row left (GenerationOptions::lookup_draft_tokens), to its end. `rows`
   // holds the logits of the last forward, row j the distribution after its j-th input: input 0 is the
   // last chosen token, inputs 1.. the drafts. Each emitted token is chosen from its row as the plain
@@ -202,17 +221,10 @@ std::vector<GenerationResult> run_generation(const Qwen2Model& model, const std:
       TokenId t = static_cast<TokenId>(sample(rows_logits.narrow(0, static_cast<int64_t>(row), 1), seen, one)
                                            .to(at::kCPU).data_ptr<int64_t>()[0]);
       if (!o.forced_tokens.empty()) t = o.forced_tokens[res.tokens.size()];
-      res.tokens.push_back(t);
       sequence.push_back(t);
-      if (o.on_token) o.on_token(static_cast<size_t>(i), t);
+      const bool done = emit(i, t);
       if (seen.defined()) seen.narrow(1, t, 1).fill_(true);
       const int64_t emitted = static_cast<int64_t>(res.tokens.size());
-      bool done = emitted >= row_max[i];
-      if (auto stop = stops[i].check(res.tokens)) {
-        res.finish = stop->reason;
-        res.stop = stop->stop;
-        done = true;
-      }
       if (!done && row < drafts.size() && t == drafts[row]) {
         ++row;
         ++res.accepted_tokens;
@@ -220,12 +232,7 @@ std::vector<GenerationResult> run_generation(const Qwen2Model& model, const std:
       }
       if (!drafts.empty()) want = row == drafts.size() ? std::min(K, want + 2) : std::max<int64_t>(1, want - 1);
       cache.length = P + emitted - 1;  // drops the keys/values of rejected drafts
-      if (done) {
-        res.prefill_seconds = prefill_seconds;
-        res.decode_seconds = std::chrono::duration<double>(Clock::now() - decode_start).count();
-        if (prefix) release_row(i, 0);
-        return;
-      }
+      if (done) return finish(i, 0);
       // At most emitted + 1 + drafts tokens may come out of the next forward: stay within row_max.
       drafts = prompt_lookup_draft(sequence, o.lookup_max_ngram, std::min(want, row_max[i] - emitted - 1),
                                    o.lookup_min_ngram);
@@ -267,19 +274,11 @@ std::vector<GenerationResult> run_generation(const Qwen2Model& model, const std:
     std::vector<int64_t> keep;
     for (size_t r = 0; r < active.size(); ++r) {
       const auto i = active[r];
-      auto& res = results[i];
-      res.tokens.push_back(static_cast<TokenId>(tok[r]));
-      if (row_options[i]->on_token) row_options[i]->on_token(static_cast<size_t>(i), res.tokens.back());
-      if (auto stop = stops[i].check(res.tokens)) {
-        res.finish = stop->reason;
-        res.stop = stop->stop;
-      } else if (static_cast<int64_t>(res.tokens.size()) < row_max[i]) {
+      if (!emit(i, static_cast<TokenId>(tok[r]))) {
         keep.push_back(static_cast<int64_t>(r));
         continue;
       }
-      res.prefill_seconds = prefill_seconds;
-      res.decode_seconds = std::chrono::duration<double>(Clock::now() - decode_start).count();
-      if (prefix) release_row(i, static_cast<int64_t>(r));
+      finish(i, static_cast<int64_t>(r));
     }
     if (keep.empty()) break;
     if (keep.size() != active.size()) {  // drop finished rows from everything that has a batch dimension
