@@ -139,7 +139,7 @@ int main(int argc, char** argv) {
   size_t cache_mib = 512;
   size_t vocab = 4096, tuner_evals = 200, fbps_evals = 0;
   std::vector<std::string> programs;
-  std::string tokenizer_path, work_arg = "/tmp/cr1-agent-episode-bench";
+  std::string tokenizer_path, work_arg = "/tmp/cr1-agent-episode-bench", checkpoint_dtype = "f32";
   app.add_option("--program", programs, "C/C++/IR files (default: examples/*.c and data/sample/*/*.c)");
   app.add_option("--layers", layers);
   app.add_option("--hidden", hidden);
@@ -170,8 +170,13 @@ int main(int argc, char** argv) {
   app.add_option("--tuner-evals", tuner_evals, "evaluations of the tuner that finds each program's proposal (untimed)");
   app.add_option("--fbps-evals", fbps_evals, "FBPS budget (default: the paper's, 100 x 10)");
   app.add_option("--work-dir", work_arg, "scratch folder (program root, tokenizer)");
+  app.add_option("--checkpoint-dtype", checkpoint_dtype,
+                 "f32 or bf16: the random weights are saved in this dtype and loaded back (computed in f32 on the "
+                 "CPU; bf16 decode steps read the bf16 copy)");
   CLI11_PARSE(app, argc, argv);
   const fs::path work = work_arg;
+  const auto ckpt_dtype = model::parse_weight_dtype(checkpoint_dtype);
+  if (!ckpt_dtype) die(ckpt_dtype.error().message, 2);
   if (!agent::ModelPolicy::available()) die("built without libtorch", 2);
   if (runs < 1) die("--runs must be at least 1", 2);
   if (full_runs < 0) die("--full-reprefill-runs must be 0 or more", 2);
@@ -302,7 +307,12 @@ int main(int argc, char** argv) {
     rt.num_threads = threads;  // at::set_num_threads: one intra-op thread by default
     rt.prefix_cache_bytes = var.incremental ? cache_mib << 20 : 0;
     rt.cpu_attention = var.attention_kernel;
-    var.lm = std::make_shared<model::LanguageModel>(must(model::LanguageModel::create(config, 1, rt), "model"));
+    auto lm = must(model::LanguageModel::create(config, 1, rt), "model");
+    if (*ckpt_dtype != model::WeightDType::f32) {  // as a user loading a checkpoint of that dtype
+      if (auto st = lm.save(work / "model", {.dtype = *ckpt_dtype}); !st) die(st.error().message);
+      lm = must(model::LanguageModel::load(work / "model", rt), "model");
+    }
+    var.lm = std::make_shared<model::LanguageModel>(std::move(lm));
     agent::ModelPolicyOptions mo;
     mo.seed = 1;
     mo.batch_window = std::chrono::microseconds(0);  // one episode at a time: nothing to wait for
@@ -399,10 +409,10 @@ int main(int argc, char** argv) {
   const auto cache = inc.lm->prefix_cache_stats();
   fmt::print("# agent_episode\n\n");
   fmt::print("Model: {} layers, hidden {}, {} heads / {} KV heads, intermediate {}, vocab {} ({:.1f} M parameters), "
-             "random weights, f32, {} torch intra-op thread(s) (at::set_num_threads), oneDNN-packed CPU matrix "
-             "products.\n",
+             "random weights as a {} checkpoint holds them, computed in f32, {} torch intra-op thread(s) "
+             "(at::set_num_threads), oneDNN-packed CPU matrix products.\n",
              c.num_hidden_layers, c.hidden_size, c.num_attention_heads, c.num_key_value_heads, c.intermediate_size,
-             c.vocab_size, c.num_parameters() / 1e6, threads);
+             c.vocab_size, c.num_parameters() / 1e6, checkpoint_dtype, threads);
   fmt::print("Tokenizer: {}.\n", tok_origin);
   fmt::print("Episodes: the paper's decision tree (proposal = a {}-evaluation `local` tuner result per program, found "
              "before timing) with the real tools (Toolbox, 1 worker process, FBPS budget {}) and fresh-worker "

@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
   int layers = 8, hidden = 256, heads = 4, kv_heads = 2, intermediate = 704, vocab = 4096;
   int prompt_len = 32, new_tokens = 64, runs = 3, threads = 1;
   std::vector<int> batches = {1, 8};
-  std::string device = "cpu", dtype = "f32", python = "/usr/bin/python3", modes_arg = "greedy,sample";
+  std::string device = "cpu", dtype = "f32", checkpoint_dtype = "f32", python = "/usr/bin/python3", modes_arg = "greedy,sample";
   std::string reference = std::string(CR1_SOURCE_DIR) + "/bench/model_generate_reference.py";
   std::string work = "/tmp/cr1-model-generate-bench";
   bool no_reference = false, no_onednn = false;
@@ -57,6 +57,9 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "torch intra-op threads on both sides");
   app.add_option("--device", device, "cpu or cuda (passed to the reference too)");
   app.add_option("--dtype", dtype, "f32, bf16 or f16");
+  app.add_option("--checkpoint-dtype", checkpoint_dtype,
+                 "f32 or bf16: the dtype the weights are saved in and loaded back from (bf16: a bf16 checkpoint "
+                 "computed in --dtype)");
   app.add_option("--modes", modes_arg, "greedy and/or sample (T 0.7, top-p 0.9, top-k 50, rep. penalty 1.05)");
   app.add_option("--python", python, "python3 with torch for the reference");
   app.add_option("--reference", reference);
@@ -66,8 +69,9 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   auto wd = parse_weight_dtype(dtype);
-  if (!wd) {
-    fmt::print(stderr, "error: {}\n", wd.error().message);
+  auto cd = parse_weight_dtype(checkpoint_dtype);
+  if (!wd || !cd) {
+    fmt::print(stderr, "error: {}\n", (!wd ? wd : cd).error().message);
     return 2;
   }
   ModelConfig config;
@@ -84,10 +88,17 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "error: {}\n", lm.error().message);
     return 2;
   }
-  // The reference reads the same weights (f32 on disk; the CPU reference computes in f32).
-  if (auto st = lm->save(work, {.dtype = WeightDType::f32}); !st) {
+  // The reference reads the same weights (--checkpoint-dtype on disk; the CPU reference computes in f32).
+  if (auto st = lm->save(work, {.dtype = *cd}); !st) {
     fmt::print(stderr, "error: {}\n", st.error().message);
     return 1;
+  }
+  if (*cd != WeightDType::f32) {  // our side runs the saved weights too, as a user loading that checkpoint
+    lm = LanguageModel::load(work, {.device = device, .dtype = *wd, .num_threads = threads, .cpu_onednn = !no_onednn});
+    if (!lm) {
+      fmt::print(stderr, "error: {}\n", lm.error().message);
+      return 1;
+    }
   }
 
   std::vector<Mode> modes;
@@ -101,8 +112,8 @@ int main(int argc, char** argv) {
 
   fmt::print("# model_generate\n\n");
   fmt::print("Model: {} layers, hidden {}, {} heads / {} KV heads, intermediate {}, vocab {} ({:.1f} M parameters), "
-             "random weights (seed 1), {} on {}; C++ CPU matrix products via {}.\n",
-             layers, hidden, heads, kv_heads, intermediate, vocab, config.num_parameters() / 1e6, dtype, device,
+             "random weights (seed 1) saved as a {} checkpoint, {} on {}; C++ CPU matrix products via {}.\n",
+             layers, hidden, heads, kv_heads, intermediate, vocab, config.num_parameters() / 1e6, checkpoint_dtype, dtype, device,
              no_onednn ? "at::linear (system BLAS)" : "oneDNN-packed weights");
   fmt::print("Prompts of {} tokens, exactly {} new tokens (no stop), {} thread(s), median of {} runs after a "
              "warm-up; tokens/s = batch x new tokens / wall time of the whole generate call (prefill included); "

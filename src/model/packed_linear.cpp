@@ -12,6 +12,10 @@ PackedLinear::PackedLinear(const at::Tensor& weight, const at::Tensor& bias)
   packed_ = at::mkldnn_reorder_conv2d_weight(w, {0, 0}, {1, 1}, {1, 1}, 1);
   if (bias.defined()) bias_ = bias.detach().clone();
   weight_ = weight.detach().contiguous();
+  // Weights that came from a bf16 checkpoint are bf16 values widened; then a few rows read a bf16 copy:
+  // the same products at half the memory traffic (model/small_gemm.h).
+  auto narrow = weight_.to(at::kBFloat16);
+  if (at::equal(narrow.to(at::kFloat), weight_)) weight_bf16_ = narrow.contiguous();
 }
 
 at::Tensor PackedLinear::operator()(const at::Tensor& x) const {
@@ -20,8 +24,12 @@ at::Tensor PackedLinear::operator()(const at::Tensor& x) const {
   if (rows <= kSmallRows && small_gemm_available()) {
     auto xc = x.contiguous();
     auto y = at::empty({rows, out_}, x.options());
-    small_gemm(xc.data_ptr<float>(), rows, weight_.data_ptr<float>(), bias_.defined() ? bias_.data_ptr<float>() : nullptr,
-               y.data_ptr<float>(), out_, in_);
+    const float* b = bias_.defined() ? bias_.data_ptr<float>() : nullptr;
+    if (weight_bf16_.defined())
+      small_gemm(xc.data_ptr<float>(), rows, reinterpret_cast<const uint16_t*>(weight_bf16_.data_ptr<at::BFloat16>()),
+                 b, y.data_ptr<float>(), out_, in_);
+    else
+      small_gemm(xc.data_ptr<float>(), rows, weight_.data_ptr<float>(), b, y.data_ptr<float>(), out_, in_);
     sizes.back() = out_;
     return y.view(sizes);
   }

@@ -20,7 +20,8 @@ class PackedLinear {
 
   PackedLinear() = default;
   // weight: (out, in) f32 on the CPU; bias: (out) or undefined. Copies the bias, packs a copy of the
-  // weight for oneDNN and keeps the weight itself (no copy when contiguous) for a few rows.
+  // weight for oneDNN and keeps the weight itself (no copy when contiguous) for a few rows, or a bf16
+  // copy when every weight is a bf16 value.
   PackedLinear(const at::Tensor& weight, const at::Tensor& bias);
 
   // Inputs of at most this many rows go through small_gemm.
@@ -33,6 +34,7 @@ class PackedLinear {
   at::Tensor packed_;  // oneDNN weight (out, in, 1, 1), blocked
   at::Tensor bias_;
   at::Tensor weight_;  // (out, in) contiguous, shares the source's storage when it can
+  at::Tensor weight_bf16_;  // the same values in bf16 when they all are bf16 values (a bf16 checkpoint)
   int64_t out_ = 0, in_ = 0;
 };
 

@@ -1,5 +1,7 @@
 #include "model/small_gemm.h"
 
+#include <cstring>
+
 #include <ATen/Parallel.h>
 
 #if defined(__x86_64__)
@@ -19,34 +21,50 @@ __attribute__((target("avx2,fma"), always_inline)) inline float hsum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
+// Eight weights as floats. A bf16 weight is the top half of the f32 of the same value, so widening is
+// exact and the sums below are the same, in the same order, as over the f32 copy.
+__attribute__((target("avx2,fma"), always_inline)) inline __m256 load8(const float* w) { return _mm256_loadu_ps(w); }
+__attribute__((target("avx2,fma"), always_inline)) inline __m256 load8(const uint16_t* w) {
+  const __m256i wide = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w)));
+  return _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16));
+}
+inline float widen(float w) { return w; }
+inline float widen(uint16_t w) {
+  const uint32_t bits = static_cast<uint32_t>(w) << 16;
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
 // Outputs [o0, o1) of every row: four rows of W against two rows of x at a time (eight accumulators),
 // so each load of W serves two rows and each load of x four outputs.
-__attribute__((target("avx2,fma"))) void block(const float* x, int64_t rows, const float* W, const float* bias,
+template <class Weight>
+__attribute__((target("avx2,fma"))) void block(const float* x, int64_t rows, const Weight* W, const float* bias,
                                                 float* y, int64_t out, int64_t in, int64_t o0, int64_t o1) {
   const int64_t vin = in / 8 * 8;
-  auto tail = [&](const float* w, const float* xr, float s) {
-    for (int64_t i = vin; i < in; ++i) s += w[i] * xr[i];
+  auto tail = [&](const Weight* w, const float* xr, float s) {
+    for (int64_t i = vin; i < in; ++i) s += widen(w[i]) * xr[i];
     return s;
   };
   int64_t o = o0;
   for (; o + 4 <= o1; o += 4) {
-    const float *w0 = W + o * in, *w1 = w0 + in, *w2 = w1 + in, *w3 = w2 + in;
+    const Weight *w0 = W + o * in, *w1 = w0 + in, *w2 = w1 + in, *w3 = w2 + in;
     int64_t r = 0;
     for (; r + 2 <= rows; r += 2) {
       const float *xa = x + r * in, *xb = xa + in;
       __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
       for (int64_t i = 0; i < vin; i += 8) {
         const __m256 va = _mm256_loadu_ps(xa + i), vb = _mm256_loadu_ps(xb + i);
-        __m256 w = _mm256_loadu_ps(w0 + i);
+        __m256 w = load8(w0 + i);
         a0 = _mm256_fmadd_ps(w, va, a0);
         b0 = _mm256_fmadd_ps(w, vb, b0);
-        w = _mm256_loadu_ps(w1 + i);
+        w = load8(w1 + i);
         a1 = _mm256_fmadd_ps(w, va, a1);
         b1 = _mm256_fmadd_ps(w, vb, b1);
-        w = _mm256_loadu_ps(w2 + i);
+        w = load8(w2 + i);
         a2 = _mm256_fmadd_ps(w, va, a2);
         b2 = _mm256_fmadd_ps(w, vb, b2);
-        w = _mm256_loadu_ps(w3 + i);
+        w = load8(w3 + i);
         a3 = _mm256_fmadd_ps(w, va, a3);
         b3 = _mm256_fmadd_ps(w, vb, b3);
       }
@@ -66,10 +84,10 @@ __attribute__((target("avx2,fma"))) void block(const float* x, int64_t rows, con
       __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
       for (int64_t i = 0; i < vin; i += 8) {
         const __m256 va = _mm256_loadu_ps(xa + i);
-        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + i), va, a0);
-        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + i), va, a1);
-        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(w2 + i), va, a2);
-        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(w3 + i), va, a3);
+        a0 = _mm256_fmadd_ps(load8(w0 + i), va, a0);
+        a1 = _mm256_fmadd_ps(load8(w1 + i), va, a1);
+        a2 = _mm256_fmadd_ps(load8(w2 + i), va, a2);
+        a3 = _mm256_fmadd_ps(load8(w3 + i), va, a3);
       }
       float* ya = y + r * out + o;
       ya[0] = tail(w0, xa, hsum(a0));
@@ -79,11 +97,11 @@ __attribute__((target("avx2,fma"))) void block(const float* x, int64_t rows, con
     }
   }
   for (; o < o1; ++o) {
-    const float* w = W + o * in;
+    const Weight* w = W + o * in;
     for (int64_t r = 0; r < rows; ++r) {
       const float* xa = x + r * in;
       __m256 a = _mm256_setzero_ps();
-      for (int64_t i = 0; i < vin; i += 8) a = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(xa + i), a);
+      for (int64_t i = 0; i < vin; i += 8) a = _mm256_fmadd_ps(load8(w + i), _mm256_loadu_ps(xa + i), a);
       y[r * out + o] = tail(w, xa, hsum(a));
     }
   }
@@ -99,7 +117,10 @@ bool small_gemm_available() {
   return yes;
 }
 
-void small_gemm(const float* x, int64_t rows, const float* W, const float* bias, float* y, int64_t out, int64_t in) {
+namespace {
+
+template <class Weight>
+void run_blocks(const float* x, int64_t rows, const Weight* W, const float* bias, float* y, int64_t out, int64_t in) {
   // Blocks of four outputs; a thread's share is at least ~64k multiply-adds, so one row stays on one
   // thread for small matrices.
   const int64_t blocks = (out + 3) / 4;
@@ -109,10 +130,22 @@ void small_gemm(const float* x, int64_t rows, const float* W, const float* bias,
   });
 }
 
+}  // namespace
+
+void small_gemm(const float* x, int64_t rows, const float* W, const float* bias, float* y, int64_t out, int64_t in) {
+  run_blocks(x, rows, W, bias, y, out, in);
+}
+
+void small_gemm(const float* x, int64_t rows, const uint16_t* W, const float* bias, float* y, int64_t out,
+                int64_t in) {
+  run_blocks(x, rows, W, bias, y, out, in);
+}
+
 #else
 
 bool small_gemm_available() { return false; }
 void small_gemm(const float*, int64_t, const float*, const float*, float*, int64_t, int64_t) {}
+void small_gemm(const float*, int64_t, const uint16_t*, const float*, float*, int64_t, int64_t) {}
 
 #endif
 

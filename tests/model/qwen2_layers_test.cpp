@@ -175,10 +175,14 @@ TEST(Qwen2Layers, PackedLinearMatchesLinear) {
   auto w = at::randn({40, 24});
   auto b = at::randn({40});
   PackedLinear with_bias(w, b), without(w, {});
+  // Weights of a bf16 checkpoint (bf16 values widened): a few rows read the bf16 copy.
+  auto w16 = w.to(at::kBFloat16).to(at::kFloat);
+  PackedLinear from_bf16(w16, b);
   for (int64_t rows : {1, 3, 17}) {
     auto x = at::randn({rows, 24});
     EXPECT_LT(max_diff(with_bias(x), at::linear(x, w, b)), 1e-4) << rows;
     EXPECT_LT(max_diff(without(x), at::linear(x, w)), 1e-4) << rows;
+    EXPECT_LT(max_diff(from_bf16(x), at::linear(x, w16, b)), 1e-4) << rows;
   }
   auto x3 = at::randn({2, 5, 24});
   auto y3 = with_bias(x3);

@@ -42,5 +42,20 @@ TEST(SmallGemm, ARowDoesNotDependOnItsCompany) {
   for (int64_t r = 0; r < 5; ++r) EXPECT_TRUE(at::equal(run(x.narrow(0, r, 1).contiguous(), w, b), all.narrow(0, r, 1))) << r;
 }
 
+// bf16 weights (a bf16 checkpoint): the same sums as over the widened f32 weights, bit for bit.
+TEST(SmallGemm, Bf16WeightsEqualTheirF32Widening) {
+  if (!small_gemm_available()) GTEST_SKIP() << "no AVX2/FMA";
+  at::manual_seed(9);
+  for (auto [out, in] : {std::pair<int64_t, int64_t>{7, 37}, {40, 24}, {64, 704}})
+    for (int64_t rows : {1, 2, 3, 16}) {
+      auto x = at::randn({rows, in}), b = at::randn({out});
+      auto w16 = at::randn({out, in}).to(at::kBFloat16).contiguous();
+      auto y = at::empty({rows, out});
+      small_gemm(x.data_ptr<float>(), rows, reinterpret_cast<const uint16_t*>(w16.data_ptr<at::BFloat16>()),
+                 b.data_ptr<float>(), y.data_ptr<float>(), out, in);
+      EXPECT_TRUE(at::equal(y, run(x, w16.to(at::kFloat).contiguous(), b))) << out << "x" << in << " rows " << rows;
+    }
+}
+
 }  // namespace
 }  // namespace cr1::model
