@@ -32,28 +32,36 @@ nlohmann::json call_tool(const ToolSet& tools, const ToolCall& call) {
 }
 
 // Verifies the answer from scratch and fills the counts and OverOz: -Oz itself and an answer that
-// fails in the fresh worker score 0.
+// fails in the fresh worker score 0. An answer other than -Oz is scored by one fresh worker that runs
+// -Oz and the answer (Session::verify_with_oz); no answer or -Oz needs the -Oz count only.
 void verify_answer(EpisodeRecord& r, const std::optional<ir::PassSequence>& answer, env::Session& verifier) {
   auto t0 = Clock::now();
   r.base_count = verifier.base_count();
-  auto oz = verifier.oz_count();
-  if (!oz) {
+  const bool is_oz = !answer || answer->pipeline() == ir::baseline_pipeline(ir::OptLevel::Oz);
+  env::Session::Verification v;
+  if (is_oz) {
+    auto oz = verifier.oz_count();
+    v.oz = oz ? env::EvalResult{.status = env::EvalStatus::ok, .instruction_count = *oz} : env::EvalResult{};
+  } else {
+    v = verifier.verify_with_oz(*answer);
+  }
+  if (!v.oz.ok()) {
     r.verified_status = "oz-failed";
     r.verify_seconds = since(t0);
     return;
   }
-  r.oz_count = *oz;
-  if (!answer || answer->pipeline() == ir::baseline_pipeline(ir::OptLevel::Oz)) {
+  r.oz_count = v.oz.instruction_count;
+  if (is_oz) {
     r.verified_status = answer ? "oz" : "none";
     r.answer_count = r.oz_count;
     r.over_oz = 0;
   } else {
-    auto v = verifier.verify(*answer);
-    r.verified_status = env::eval_status_name(v.status);
-    if (v.ok()) {
-      r.answer_count = v.instruction_count;
-      auto over = verifier.over_oz(v.instruction_count);
-      r.over_oz = over ? *over : 0.0;
+    r.verified_status = env::eval_status_name(v.answer.status);
+    if (v.answer.ok()) {
+      r.answer_count = v.answer.instruction_count;
+      r.over_oz = r.oz_count ? (static_cast<double>(r.oz_count) - static_cast<double>(r.answer_count)) /
+                                   static_cast<double>(r.oz_count)
+                             : 0.0;
     }
   }
   r.verify_seconds = since(t0);

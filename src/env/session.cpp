@@ -68,17 +68,26 @@ EvalResult Session::evaluate(const ir::PassSequence& sequence) {
 }
 
 const EvalResult& Session::baseline(ir::OptLevel level) {
-  if (baselines_.empty()) {
+  if (!baselines_.count(level)) {
+    std::vector<ir::OptLevel> missing;
     std::vector<std::string> pipelines;
-    for (auto l : ir::kAllOptLevels) pipelines.push_back(ir::baseline_pipeline(l));
+    for (auto l : ir::kAllOptLevels)
+      if (!baselines_.count(l)) {
+        missing.push_back(l);
+        pipelines.push_back(ir::baseline_pipeline(l));
+      }
     auto results = evaluate_pipelines(pipelines);
-    for (size_t i = 0; i < pipelines.size(); ++i) baselines_[ir::kAllOptLevels[i]] = results[i];
+    for (size_t i = 0; i < pipelines.size(); ++i) baselines_[missing[i]] = results[i];
   }
   return baselines_.at(level);
 }
 
 Expected<uint64_t> Session::oz_count() {
-  const EvalResult& oz = baseline(ir::OptLevel::Oz);
+  if (!baselines_.count(ir::OptLevel::Oz)) {
+    const std::string oz_pipeline[] = {ir::baseline_pipeline(ir::OptLevel::Oz)};
+    baselines_[ir::OptLevel::Oz] = evaluate_pipelines(oz_pipeline).front();
+  }
+  const EvalResult& oz = baselines_.at(ir::OptLevel::Oz);
   if (!oz.ok())
     return make_error(ErrorKind::crashed, fmt::format("{}: -Oz baseline failed: {}: {}", program_.name,
                                                       eval_status_name(oz.status), oz.message));
@@ -97,6 +106,16 @@ EvalResult Session::verify(const ir::PassSequence& sequence, const std::filesyst
   one.jobs = 1;
   WorkerPool fresh(*program_.module, one);
   return fresh.run_one(EvalRequest{.pipeline = sequence.pipeline(), .verify = true, .output_path = out.string()});
+}
+
+Session::Verification Session::verify_with_oz(const ir::PassSequence& sequence) {
+  PoolOptions one = options_.pool;
+  one.jobs = 1;
+  WorkerPool fresh(*program_.module, one);
+  const EvalRequest requests[] = {{.pipeline = ir::baseline_pipeline(ir::OptLevel::Oz)},
+                                  {.pipeline = sequence.pipeline(), .verify = true}};
+  auto results = fresh.run(requests);
+  return {std::move(results[0]), std::move(results[1])};
 }
 
 }  // namespace cr1::env

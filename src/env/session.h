@@ -49,9 +49,10 @@ class Session {
   EvalResult evaluate(const ir::PassSequence& sequence);
   std::vector<EvalResult> evaluate_pipelines(std::span<const std::string> pipelines, const ProgressFn& progress = {});
 
-  // default<OX> baselines, computed once on first use (all levels in one batch).
+  // default<OX> baselines, computed once on first use (all missing levels in one batch).
   const EvalResult& baseline(ir::OptLevel level);
-  // IC(-Oz); an error when -Oz itself failed.
+  // IC(-Oz); an error when -Oz itself failed. Runs -Oz alone: a tool call or a verification that
+  // only needs OverOz should not pay for -O1..-O3 and -Os too.
   Expected<uint64_t> oz_count();
   // (IC(-Oz) - IC) / IC(-Oz), as a fraction. Callers print it in percent.
   Expected<double> over_oz(uint64_t instruction_count);
@@ -63,6 +64,14 @@ class Session {
   EvalResult apply_and_write(const ir::PassSequence& sequence, const std::filesystem::path& out) {
     return verify(sequence, out);
   }
+
+  // -Oz and `sequence` re-evaluated from scratch, one after the other in ONE fresh worker process
+  // (verifier on for the answer, no cache, the session's own -Oz untouched): what an agent's answer
+  // is scored by, at the cost of one process instead of two.
+  struct Verification {
+    EvalResult oz, answer;
+  };
+  Verification verify_with_oz(const ir::PassSequence& sequence);
 
   WorkerPool& pool() { return *pool_; }
   int planned_jobs() const { return options_.planned_jobs > 0 ? options_.planned_jobs : pool_->jobs(); }

@@ -1,6 +1,7 @@
 #include "env/worker_pool.h"
 
 #include "env/child_process.h"
+#include "env/child_reaper.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -134,6 +135,7 @@ WorkerPool::~WorkerPool() {
 }
 
 bool WorkerPool::spawn(Worker& w) {
+  reap_exited();  // workers retired earlier (this pool's or another's)
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return false;
   int err_fd = make_stderr_capture("cr1-worker-stderr");
@@ -171,9 +173,9 @@ bool WorkerPool::spawn(Worker& w) {
 
 void WorkerPool::retire(Worker& w) {
   if (w.pid > 0) {
+    // Not waited for: the teardown of a big child's address space would be on the caller's path.
     ::kill(w.pid, SIGKILL);
-    while (::waitpid(w.pid, nullptr, 0) < 0 && errno == EINTR) {
-    }
+    reap_later(w.pid);
   }
   if (w.sock >= 0) ::close(w.sock);
   if (w.stderr_fd >= 0) ::close(w.stderr_fd);

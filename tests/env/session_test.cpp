@@ -74,5 +74,50 @@ TEST(Session, CrashingSequenceIsAResult) {
   EXPECT_TRUE(s->evaluate(*ir::parse_sequence("--sroa")).ok());
 }
 
+TEST(Session, OzCountRunsOzAlone) {
+  auto s = open_example("matrix.c", {.pool = {.jobs = 1}});
+  ASSERT_TRUE(s->oz_count().ok());
+  EXPECT_EQ(s->pool().stats().evaluations, 1u);
+  // The other levels come later, in one batch, and -Oz is not run again.
+  EXPECT_EQ(s->baseline(ir::OptLevel::O0).instruction_count, s->base_count());
+  EXPECT_EQ(s->pool().stats().evaluations, std::size(ir::kAllOptLevels));
+}
+
+TEST(Session, VerifyWithOzRunsBothInOneFreshWorker) {
+  auto s = open_example("wordfreq.c", {.pool = {.jobs = 1}});
+  auto seq = *ir::parse_sequence("--sroa --gvn --simplifycfg");
+  auto v = s->verify_with_oz(seq);
+  ASSERT_TRUE(v.oz.ok()) << v.oz.message;
+  ASSERT_TRUE(v.answer.ok()) << v.answer.message;
+  // Nothing went through the session's pool or cache.
+  EXPECT_EQ(s->pool().stats().evaluations, 0u);
+  EXPECT_FALSE(s->cache().get(s->module_hash(), seq.pipeline()).has_value());
+  // Same counts as the session's own evaluations.
+  EXPECT_EQ(v.oz.instruction_count, *s->oz_count());
+  EXPECT_EQ(v.answer.instruction_count, s->evaluate(seq).instruction_count);
+}
+
+TEST(Session, VerifyWithOzContainsACrashingAnswer) {
+  auto s = open_example("matrix.c", {.pool = {.jobs = 1}});
+  auto v = s->verify_with_oz(*ir::parse_sequence("function(loop(licm))"));
+  EXPECT_TRUE(v.oz.ok()) << v.oz.message;  // -Oz ran first, in the same worker, before it died
+  EXPECT_EQ(v.answer.status, EvalStatus::crashed);
+  EXPECT_FALSE(v.answer.message.empty());
+}
+
+TEST(Session, VerifyWithOzContainsAHangingAnswer) {
+  test::TempDir dir;
+  auto s = Session::create(test::load_or_die(dir.file("big.c", test::big_c_program(150))),
+                           {.pool = {.jobs = 1, .timeout = std::chrono::milliseconds(2000)}});
+  ASSERT_TRUE(s.ok());
+  std::string slow;
+  for (int i = 0; i < 400; ++i) slow += (slow.empty() ? "" : " ") + std::string("-O3");
+  auto seq = ir::parse_sequence(slow);
+  ASSERT_TRUE(seq.ok()) << seq.error().message;
+  auto v = (*s)->verify_with_oz(*seq);
+  EXPECT_TRUE(v.oz.ok()) << v.oz.message;
+  EXPECT_EQ(v.answer.status, EvalStatus::timeout);
+}
+
 }  // namespace
 }  // namespace cr1::env
