@@ -5,7 +5,9 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include "model/cpu_allocation.h"
 #include "model/cpu_attention.h"
+#include "model/cpu_fused_ops.h"
 #include "model/packed_linear.h"
 #include "model/torch_compat.h"
 
@@ -70,6 +72,7 @@ Qwen2Model::Qwen2Model(ModelConfig config, at::TensorOptions options, std::optio
   auto [cos, sin] = rotary_tables(c.max_position_embeddings, hd, c.rope_theta);
   cos_ = cos.to(options);
   sin_ = sin.to(options);
+  if (options.device().is_cpu()) keep_cpu_allocations();
 }
 
 std::vector<std::pair<std::string, at::Tensor>> Qwen2Model::named_tensors() const {
@@ -182,7 +185,13 @@ at::Tensor Qwen2Model::attention(size_t index, const at::Tensor& x, const at::Te
   auto qkv = (packed ? packed->layers[index].qkv(x) : at::linear(x, layer.qkv_weight, layer.qkv_bias))
                  .view({B, T, H + 2 * KV, hd});
   auto qk = qkv.narrow(2, 0, H + KV);                  // (B, T, H+KV, hd): rotary on q and k at once
-  auto rotated = apply_rotary(qk, cos, sin);
+  at::Tensor rotated;
+  if (cpu_fused_applies(qkv) && qkv.is_contiguous()) {  // qkv is this forward's own: rotate it in place
+    cpu_rotary_(qk, cos, sin);
+    rotated = qk;
+  } else {
+    rotated = apply_rotary(qk, cos, sin);
+  }
   auto q = rotated.narrow(2, 0, H).transpose(1, 2);    // (B, H, T, hd)
   auto k = rotated.narrow(2, H, KV).transpose(1, 2);   // (B, KV, T, hd)
   auto v = qkv.narrow(2, H + KV, KV).transpose(1, 2);  // (B, KV, T, hd)
@@ -205,7 +214,8 @@ at::Tensor Qwen2Model::mlp(size_t index, const at::Tensor& x, const PackedWeight
   const auto& layer = layers_[index];
   const int64_t I = config_.intermediate_size;
   auto gate_up = packed ? packed->layers[index].gate_up(x) : at::linear(x, layer.gate_up_weight);  // (B, T, 2I)
-  auto h = at::silu(gate_up.narrow(-1, 0, I)) * gate_up.narrow(-1, I, I);
+  auto h = cpu_fused_applies(gate_up) ? cpu_silu_mul(gate_up)
+                                      : at::silu(gate_up.narrow(-1, 0, I)) * gate_up.narrow(-1, I, I);
   return packed ? packed->layers[index].down(h) : at::linear(h, layer.down_weight);
 }
 
@@ -223,6 +233,18 @@ at::Tensor Qwen2Model::forward(const at::Tensor& input_ids, const at::Tensor& po
   const auto packed_ref = packed_for(input_ids);  // held for the whole pass
   const PackedWeights* packed = packed_ref.get();
   auto x = at::embedding(embed_, input_ids);  // (B, T, D)
+  if (cpu_fused_applies(x) && x.is_contiguous()) {
+    // Each residual add fused with the norm after it; x (the embedding's own copy) is updated in place.
+    auto h = cpu_rms_norm(x, layers_.empty() ? norm_ : layers_[0].input_norm, eps);
+    for (size_t i = 0; i < layers_.size(); ++i) {
+      const auto& l = layers_[i];
+      h = cpu_add_rms_norm(x, attention(i, h, cos, sin, bias, cache, packed), l.post_norm, eps);
+      const auto& next = i + 1 < layers_.size() ? layers_[i + 1].input_norm : norm_;
+      h = cpu_add_rms_norm(x, mlp(i, h, packed), next, eps);
+    }
+    if (cache) cache->length += T;
+    return h;
+  }
   for (size_t i = 0; i < layers_.size(); ++i) {
     const auto& l = layers_[i];
     auto a = attention(i, rms_norm(x, l.input_norm, eps), cos, sin, bias, cache, packed);

@@ -1,7 +1,7 @@
 // The written-out CPU attention (model/cpu_attention.h) against ATen's reference
 // (compat::grouped_attention): prefill and decode shapes, grouped heads, cache slices, left padding
-// with queries that see no key, query blocks past the kernel's block size; and whole models with it on
-// and off.
+// with queries that see no key, query tiles and key blocks with remainders, head sizes that are not a
+// multiple of the vector; and whole models with it on and off.
 #include "model/cpu_attention.h"
 
 #include <c10/core/GradMode.h>
@@ -44,7 +44,12 @@ void expect_matches_reference(const Case& c, bool padded) {
 
 TEST(CpuAttention, MatchesTheReference) {
   for (const Case& c : {Case{1, 4, 2, 1, 30, 64}, Case{2, 4, 2, 1, 100, 64}, Case{1, 4, 2, 70, 0, 64},
-                        Case{2, 4, 4, 130, 17, 16}, Case{3, 6, 2, 5, 9, 8}, Case{1, 2, 1, 3, 0, 12}}) {
+                        Case{2, 4, 4, 130, 17, 16}, Case{3, 6, 2, 5, 9, 8}, Case{1, 2, 1, 3, 0, 12},
+                        // Tiles of several positions, keys past a whole block, many heads per KV head, head
+                        // sizes above one vector with and without a remainder.
+                        Case{2, 4, 2, 40, 100, 64}, Case{1, 8, 1, 9, 600, 64}, Case{2, 32, 2, 3, 33, 32},
+                        Case{1, 3, 3, 17, 15, 96}, Case{2, 4, 2, 21, 4, 20}, Case{1, 4, 2, 9, 1000, 64},
+                        Case{2, 4, 2, 3, 700, 64}, Case{1, 2, 2, 2, 50, 32}}) {
     expect_matches_reference(c, false);
     if (c.B > 1) expect_matches_reference(c, true);
   }
