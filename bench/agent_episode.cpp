@@ -38,6 +38,7 @@
 #include "model/bpe_trainer.h"
 #include "model/bpe_trainer_output.h"
 #include "model/language_model.h"
+#include "model/ngram_drafter.h"
 #include "model/tokenizer.h"
 #include "search/action_space.h"
 #include "search/registry.h"
@@ -138,6 +139,7 @@ int main(int argc, char** argv) {
   int layers = 8, hidden = 256, heads = 4, kv_heads = 2, intermediate = 704, threads = 1, runs = 3, full_runs = 1;
   size_t cache_mib = 512;
   size_t vocab = 4096, tuner_evals = 200, fbps_evals = 0;
+  std::string tuner_name = "local", ngram_drafts_path;
   std::vector<std::string> programs;
   std::string tokenizer_path, work_arg = "/tmp/cr1-agent-episode-bench", checkpoint_dtype = "f32";
   app.add_option("--program", programs, "C/C++/IR files (default: examples/*.c and data/sample/*/*.c)");
@@ -167,6 +169,11 @@ int main(int argc, char** argv) {
   app.add_flag("--full-reprefill-kernel", full_kernel,
                "also time full re-prefill with the attention kernel (separates the prefix cache's gain from the "
                "kernel's)");
+  app.add_option("--tuner", tuner_name, "the tuner that finds each program's proposal (default local; make-sft's "
+                                       "trajectories used coreset)");
+  app.add_option("--ngram-drafts", ngram_drafts_path,
+                 "an n-gram draft table (`agent draft-table`, built with the same --tokenizer from SFT trajectories "
+                 "of other programs): the policy drafts from it before prompt lookup");
   app.add_option("--tuner-evals", tuner_evals, "evaluations of the tuner that finds each program's proposal (untimed)");
   app.add_option("--fbps-evals", fbps_evals, "FBPS budget (default: the paper's, 100 x 10)");
   app.add_option("--work-dir", work_arg, "scratch folder (program root, tokenizer)");
@@ -175,6 +182,9 @@ int main(int argc, char** argv) {
                  "CPU; bf16 decode steps read the bf16 copy)");
   CLI11_PARSE(app, argc, argv);
   const fs::path work = work_arg;
+  std::shared_ptr<const model::NgramDrafter> drafter;
+  if (!ngram_drafts_path.empty())
+    drafter = std::make_shared<const model::NgramDrafter>(must(model::NgramDrafter::load(ngram_drafts_path), "--ngram-drafts"));
   const auto ckpt_dtype = model::parse_weight_dtype(checkpoint_dtype);
   if (!ckpt_dtype) die(ckpt_dtype.error().message, 2);
   if (!agent::ModelPolicy::available()) die("built without libtorch", 2);
@@ -223,10 +233,10 @@ int main(int argc, char** argv) {
   auto space = must(search::ActionSpace::by_name("cgym"), "action space");
   for (const auto& p : progs) {
     auto session = fresh_session(p);
-    auto tuner = must(search::make_tuner("local"), "tuner");
+    auto tuner = must(search::make_tuner(tuner_name), "tuner");
     auto r = must(search::tune(*session, *tuner, {tuner_evals, 0}, 1, *space), p.source.string());
     if (!r.best_raw.empty())
-      book->add({p.info.uri, p.info.features, r.best_raw.flag_list(), r.over_oz_raw, r.oz_count, "tuner:local"});
+      book->add({p.info.uri, p.info.features, r.best_raw.flag_list(), r.over_oz_raw, r.oz_count, "tuner:" + tuner_name});
   }
   agent::DecisionTreePolicy tree(book, agent::paper_tree_options());
 
@@ -318,6 +328,7 @@ int main(int argc, char** argv) {
     mo.batch_window = std::chrono::microseconds(0);  // one episode at a time: nothing to wait for
     mo.lookup_draft_tokens = var.lookup_draft;
     mo.lookup_min_ngram = lookup_min_ngram;
+    mo.ngram_drafter = drafter;
     var.policy = must(agent::ModelPolicy::over(var.lm, tok, mo), "model policy");
     var.forced = std::make_unique<TeacherForcedPolicy>(tree, *var.policy);
   }
@@ -414,19 +425,23 @@ int main(int argc, char** argv) {
              c.num_hidden_layers, c.hidden_size, c.num_attention_heads, c.num_key_value_heads, c.intermediate_size,
              c.vocab_size, c.num_parameters() / 1e6, checkpoint_dtype, threads);
   fmt::print("Tokenizer: {}.\n", tok_origin);
-  fmt::print("Episodes: the paper's decision tree (proposal = a {}-evaluation `local` tuner result per program, found "
+  fmt::print("Episodes: the paper's decision tree (proposal = a {}-evaluation `{}` tuner result per program, found "
              "before timing) with the real tools (Toolbox, 1 worker process, FBPS budget {}) and fresh-worker "
              "verification; a fresh Toolbox and verifier session per episode (created outside the timing). The model "
              "episode decodes the tree's turns token by token (teacher forcing through the KV-cache decode loop: one "
              "sampling step per token, the forced token replacing the draw; sampling T 0.7, top-p 0.8, top-k 20, "
-             "repetition penalty 1.05). Speculative: prompt-lookup drafts (up to {} tokens, adaptive length) checked in "
+             "repetition penalty 1.05). Speculative: {}drafts (up to {} tokens, adaptive length) checked in "
              "one forward, accepted only where they equal the forced token, so the forwards are those a model writing "
              "the same text needs; one forward per token: the same model without drafts. "
              "Incremental: the model keeps each episode's keys/values across turns (prefix cache, {} MiB) and the "
              "system prompt with the tool schemas is prefilled once per policy ({} tokens, {:.1f} ms, in the warm-up "
              "run); full re-prefill: the same model without the cache re-reads the whole conversation each turn. "
              "Median of {} runs ({} for full re-prefill) after a warm-up run; times in ms.\n",
-             tuner_evals, fbps_evals ? std::to_string(fbps_evals) : std::string("paper's (100 x 10)"), lookup_draft,
+             tuner_evals, tuner_name, fbps_evals ? std::to_string(fbps_evals) : std::string("paper's (100 x 10)"),
+             drafter ? fmt::format("n-gram table drafts ({}, {} contexts), else prompt-lookup ", ngram_drafts_path,
+                                   drafter->size())
+                     : std::string("prompt-lookup "),
+             lookup_draft,
              cache_mib,
              pin.pinned_tokens, 1e3 * pin.pin_seconds, runs, full_runs);
   fmt::print("Load average at start of the report: {}\n\n", load_average());

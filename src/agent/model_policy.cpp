@@ -10,6 +10,7 @@
 #if CR1_WITH_MODEL
 #include "model/batched_generator.h"
 #include "model/language_model.h"
+#include "model/ngram_drafter.h"
 #include "model/tokenizer.h"
 #endif
 
@@ -87,10 +88,16 @@ Expected<std::unique_ptr<ModelPolicy>> ModelPolicy::open(const ModelPolicyOption
   rt.num_threads = o.threads;
   rt.max_positions = o.max_context;
   rt.prefix_cache_bytes = o.prefix_cache_bytes;
+  ModelPolicyOptions with_drafts = o;
+  if (const fs::path table = o.model_dir / kNgramDraftsFile; !o.ngram_drafter && fs::is_regular_file(table, ec)) {
+    auto d = model::NgramDrafter::load(table);
+    if (!d) return d.take_error();
+    with_drafts.ngram_drafter = std::make_shared<const model::NgramDrafter>(std::move(*d));
+  }
   auto lm = model::LanguageModel::load(o.model_dir, rt);
   if (!lm) return make_error(lm.error().kind, fmt::format("--model {}: {}", o.model_dir.string(), lm.error().message));
   return over(std::make_shared<const model::LanguageModel>(std::move(*lm)),
-              std::make_shared<const model::Tokenizer>(std::move(*tok)), o);
+              std::make_shared<const model::Tokenizer>(std::move(*tok)), with_drafts);
 }
 
 Expected<std::unique_ptr<ModelPolicy>> ModelPolicy::over(std::shared_ptr<const model::LanguageModel> lm,
@@ -188,6 +195,7 @@ Expected<PolicyReply> ModelPolicy::turn(const EpisodeState& state, const std::ve
   if (forced) g.forced_tokens = *forced;
   g.lookup_draft_tokens = o_.lookup_draft_tokens;
   g.lookup_min_ngram = o_.lookup_min_ngram;
+  g.ngram_drafter = o_.ngram_drafter;
   auto tg = Clock::now();
   auto r = generator_->generate(std::move(ids), std::move(g));
   const double generate_seconds = since(tg);

@@ -43,6 +43,9 @@ class BatchedGenerator;
 
 namespace cr1::agent {
 
+// The n-gram draft table a model folder may hold beside its weights (`agent draft-table`).
+inline constexpr std::string_view kNgramDraftsFile = "ngram_drafts.bin";
+
 struct ModelPolicyOptions {
   std::filesystem::path model_dir;  // HF layout: config.json, model.safetensors, tokenizer.json
   std::filesystem::path tokenizer;  // a tokenizer.json or a folder holding one; empty = the model dir's
@@ -65,6 +68,10 @@ struct ModelPolicyOptions {
   // generated alone; the tokens are those of plain decoding. 0: one forward per token.
   int64_t lookup_draft_tokens = 8;
   int64_t lookup_min_ngram = 1;     // the shortest n-gram match that drafts
+  // Drafts from the n-gram statistics of the SFT trajectories' assistant turns (model/ngram_drafter.h,
+  // built by `agent draft-table`), before prompt lookup; the draft length is lookup_draft_tokens. open()
+  // loads the model folder's ngram_drafts.bin when this is unset and the file is there.
+  std::shared_ptr<const model::NgramDrafter> ngram_drafter;
 
   static model::SamplingOptions paper_sampling();
 };

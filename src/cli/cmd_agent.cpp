@@ -3,6 +3,7 @@
 //   agent eval --suite S --policy P  through the evaluation harness: same records and tables as tuners
 //   agent make-sft --corpus C --out F  decision-tree trajectories for SFT (resumable, parallel)
 //   agent stats F                    path shares, mean OverOz and reward of an episode file
+//   agent draft-table --sft F --tokenizer T --out FILE   n-gram drafts of the trajectories' assistant turns
 #include <unistd.h>
 
 #include <cstdlib>
@@ -16,6 +17,7 @@
 #include "agent/episode.h"
 #include "agent/policy_factory.h"
 #include "agent/sft_builder.h"
+#include "agent/sft_draft_table.h"
 #include "cli/cli_common.h"
 #include "cli/command_registry.h"
 #include "cli/toolbox_args.h"
@@ -24,6 +26,7 @@
 #include "eval/report.h"
 #include "eval/summary.h"
 #include "ir/features.h"
+#include "model/tokenizer.h"
 #include "util/atomic_file.h"
 
 namespace cr1::cli {
@@ -379,6 +382,30 @@ void run_make_sft(SftArgs& a) {
   }
 }
 
+struct DraftTableArgs {
+  std::vector<std::string> sft;
+  std::string tokenizer, out;
+  agent::SftDraftTableOptions options;
+  bool json = false;
+};
+
+void run_draft_table(const DraftTableArgs& a) {
+  auto tok = unwrap_by_kind(model::Tokenizer::load(a.tokenizer));
+  const auto start = std::chrono::steady_clock::now();
+  auto t = unwrap_by_kind(agent::build_sft_draft_table({a.sft.begin(), a.sft.end()}, tok, a.options));
+  unwrap(t.drafter.save(a.out));
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const auto bytes = fs::file_size(a.out);
+  if (a.json) {
+    print_json({{"out", a.out}, {"trajectories", t.trajectories}, {"turns", t.turns}, {"tokens", t.tokens},
+                {"entries", t.drafter.size()}, {"bytes", bytes}, {"seconds", seconds}});
+    return;
+  }
+  fmt::print("draft-table {} trajectories, {} assistant turns, {} tokens -> {} contexts of {}-{} tokens\n",
+             t.trajectories, t.turns, t.tokens, t.drafter.size(), t.drafter.min_ngram(), t.drafter.max_ngram());
+  fmt::print("wrote       {} ({:.1f} MiB) in {:.1f} s\n", a.out, bytes / 1048576.0, seconds);
+}
+
 void add_agent_command(CLI::App& app) {
   auto* agent_cmd = app.add_subcommand("agent", "The Compiler-R1 agent: episodes, evaluation, SFT trajectories");
   agent_cmd->require_subcommand(1);
@@ -426,6 +453,22 @@ void add_agent_command(CLI::App& app) {
   sft->add_flag("--json", s->json, "Machine-readable statistics");
   s->agent.add_episode(*sft);
   sft->callback([s] { run_make_sft(*s); });
+
+  auto d = std::make_shared<DraftTableArgs>();
+  auto* dt = agent_cmd->add_subcommand(
+      "draft-table", "N-gram draft table of SFT trajectories' assistant turns, for the model policy's speculative decoding");
+  dt->add_option("--sft", d->sft, "Trajectories (JSONL episode records, as make-sft writes them; repeatable)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  dt->add_option("--tokenizer", d->tokenizer, "The model's tokenizer (tokenizer.json or its folder)")->required();
+  dt->add_option("--out", d->out, "The table (e.g. MODEL_DIR/ngram_drafts.bin, which the model policy loads)")->required();
+  dt->add_option("--max-trajectories", d->options.max_trajectories, "Only the first N records (default: all)");
+  dt->add_option("--max-ngram", d->options.ngrams.max_ngram, "Longest context, tokens (default 4)")->check(CLI::Range(1, 64));
+  dt->add_option("--min-ngram", d->options.ngrams.min_ngram, "Shortest context, tokens (default 2)")->check(CLI::Range(1, 64));
+  dt->add_option("--min-count", d->options.ngrams.min_count, "Keep a context seen at least this often with its next token (default 2)")
+      ->check(CLI::PositiveNumber);
+  dt->add_flag("--json", d->json, "Machine-readable summary");
+  dt->callback([d] { run_draft_table(*d); });
 
   auto st = std::make_shared<std::string>();
   auto* stats = agent_cmd->add_subcommand("stats", "Path shares, mean OverOz and reward of an episode file");

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "model/prefix_cache.h"
+#include "model/ngram_drafter.h"
 #include "model/prompt_lookup.h"
 #include "model/sampling.h"
 #include "model/stop_criteria.h"
@@ -234,8 +235,9 @@ std::vector<GenerationResult> run_generation(const Qwen2Model& model, const std:
       cache.length = P + emitted - 1;  // drops the keys/values of rejected drafts
       if (done) return finish(i, 0);
       // At most emitted + 1 + drafts tokens may come out of the next forward: stay within row_max.
-      drafts = prompt_lookup_draft(sequence, o.lookup_max_ngram, std::min(want, row_max[i] - emitted - 1),
-                                   o.lookup_min_ngram);
+      const int64_t room = std::min(want, row_max[i] - emitted - 1);
+      drafts = o.ngram_drafter ? o.ngram_drafter->draft(sequence, room) : std::vector<TokenId>{};
+      if (drafts.empty()) drafts = prompt_lookup_draft(sequence, o.lookup_max_ngram, room, o.lookup_min_ngram);
       res.drafted_tokens += static_cast<int64_t>(drafts.size());
       const int64_t T = 1 + static_cast<int64_t>(drafts.size()), L = cache.length + T;
       std::vector<int64_t> input{t};

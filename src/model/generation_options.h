@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 namespace cr1::model {
 
 using TokenId = int32_t;
+class NgramDrafter;
 
 // Turns token ids into text; stop strings are matched on it. The tokenizer's decode, passed in so the
 // model does not depend on a tokenizer.
@@ -55,6 +57,9 @@ struct GenerationOptions {
   int64_t lookup_draft_tokens = 0;
   int64_t lookup_max_ngram = 3;
   int64_t lookup_min_ngram = 1;  // a shorter match drafts nothing
+  // With lookup_draft_tokens > 0: drafts from the n-gram statistics of the model's training text
+  // (model/ngram_drafter.h) first, prompt lookup where the table knows nothing. Same output.
+  std::shared_ptr<const NgramDrafter> ngram_drafter;
 };
 
 enum class FinishReason { length, stop_token, stop_string };
