@@ -2,20 +2,24 @@
 
 #include "env/child_process.h"
 #include "env/child_reaper.h"
+#include "env/fork_server.h"
 
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <thread>
 
 #include <fmt/format.h>
+#include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 #include <llvm/Support/ErrorHandling.h>
 #include <llvm/Transforms/Utils/Cloning.h>
@@ -118,6 +122,31 @@ void child_fatal_error_handler(void*, const char* reason, bool) {
   ::_exit(0);
 }
 
+// A worker forked by the fork server: its module comes as bitcode.
+[[noreturn]] void server_worker_main(int sock, int bitcode_fd) {
+  std::string bitcode;
+  char chunk[65536];
+  off_t off = 0;
+  for (ssize_t r; (r = ::pread(bitcode_fd, chunk, sizeof chunk, off)) != 0; off += r) {
+    if (r < 0) {
+      if (errno == EINTR) {
+        r = 0;
+        continue;
+      }
+      ::_exit(71);
+    }
+    bitcode.append(chunk, static_cast<size_t>(r));
+  }
+  ::close(bitcode_fd);
+  llvm::LLVMContext context;
+  auto module = ir::parse_ir(bitcode, "module", context);
+  if (!module) {
+    std::fprintf(stderr, "worker: cannot parse the module's bitcode: %s\n", module.error().message.c_str());
+    ::_exit(71);
+  }
+  child_main(**module, sock);
+}
+
 }  // namespace
 
 int hardware_jobs() {
@@ -132,6 +161,36 @@ WorkerPool::WorkerPool(const llvm::Module& module, PoolOptions options)
 
 WorkerPool::~WorkerPool() {
   for (auto& w : workers_) retire(w);
+  if (bitcode_fd_ >= 0) ::close(bitcode_fd_);
+}
+
+int WorkerPool::bitcode_fd() {
+  if (bitcode_fd_ >= 0) return bitcode_fd_;
+  int fd = ::memfd_create("cr1-worker-module", MFD_CLOEXEC);
+  if (fd < 0) return -1;
+  const std::string bitcode = ir::module_to_bitcode(module_);
+  for (size_t off = 0; off < bitcode.size();) {
+    ssize_t w = ::write(fd, bitcode.data() + off, bitcode.size() - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      ::close(fd);
+      return -1;
+    }
+    off += static_cast<size_t>(w);
+  }
+  return bitcode_fd_ = fd;
+}
+
+int WorkerPool::wait_status(Worker& w) {
+  int status = 0;
+  if (w.status_fd >= 0) {
+    // The server reaps its workers; it reports within milliseconds of the death we just saw.
+    status = read_worker_status(w.status_fd, 10'000);
+    return status < 0 ? 0 : status;
+  }
+  while (::waitpid(w.pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return status;
 }
 
 bool WorkerPool::spawn(Worker& w) {
@@ -139,6 +198,23 @@ bool WorkerPool::spawn(Worker& w) {
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return false;
   int err_fd = make_stderr_capture("cr1-worker-stderr");
+  if (options_.fork_server) {
+    int module_fd = bitcode_fd();
+    ForkedWorker f = module_fd >= 0 ? fork_server_spawn(server_worker_main, sv[1], err_fd, module_fd) : ForkedWorker{};
+    if (f.pid > 0) {
+      ::close(sv[1]);
+      w.pid = f.pid;
+      w.sock = sv[0];
+      w.stderr_fd = err_fd;
+      w.status_fd = f.status_fd;
+      w.evaluations = 0;
+      w.busy = false;
+      w.inbox.clear();
+      ++stats_.spawns;
+      return true;
+    }
+    // No fork server (it could not start, or died): fork from here.
+  }
   pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) {
@@ -174,9 +250,11 @@ bool WorkerPool::spawn(Worker& w) {
 void WorkerPool::retire(Worker& w) {
   if (w.pid > 0) {
     // Not waited for: the teardown of a big child's address space would be on the caller's path.
+    // A fork server's worker is reaped by the server.
     ::kill(w.pid, SIGKILL);
-    reap_later(w.pid);
+    if (w.status_fd < 0) reap_later(w.pid);
   }
+  if (w.status_fd >= 0) ::close(w.status_fd);
   if (w.sock >= 0) ::close(w.sock);
   if (w.stderr_fd >= 0) ::close(w.stderr_fd);
   w = Worker{};
@@ -280,9 +358,7 @@ std::vector<EvalResult> WorkerPool::run(std::span<const EvalRequest> requests,
         }
         if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) {
           // EOF without an answer: the worker died (signal, abort, exit).
-          int status = 0;
-          while (::waitpid(w.pid, &status, 0) < 0 && errno == EINTR) {
-          }
+          int status = wait_status(w);
           w.pid = -1;
           std::string why = crash_evidence(w, status);
           size_t i = w.request;

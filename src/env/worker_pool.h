@@ -33,6 +33,9 @@ struct PoolOptions {
   // A worker is replaced after this many evaluations: its LLVMContext keeps
   // every constant and type the clones created, so it grows slowly.
   int recycle_after = 2000;
+  // Fork workers from the small fork server (fork_server.h) rather than from this process, which
+  // may be big (libtorch, a model); they then parse the module from bitcode. Off: fork directly.
+  bool fork_server = true;
 };
 
 struct EvalRequest {
@@ -72,6 +75,7 @@ class WorkerPool {
     pid_t pid = -1;
     int sock = -1;          // request/answer stream
     int stderr_fd = -1;     // memfd the child writes its stderr to (evidence for crashes)
+    int status_fd = -1;     // forked by the fork server: where its wait status comes from (else waitpid)
     int evaluations = 0;
     bool busy = false;
     size_t request = 0;     // index of the request in flight
@@ -80,6 +84,8 @@ class WorkerPool {
   };
 
   bool spawn(Worker& w);
+  int bitcode_fd();                      // the module as bitcode in a memfd, for the fork server's workers
+  int wait_status(Worker& w);            // of a worker that died
   void retire(Worker& w);                // kill, reap and close
   std::string crash_evidence(Worker& w, int wait_status);
 
@@ -87,6 +93,7 @@ class WorkerPool {
   PoolOptions options_;
   int jobs_;
   std::vector<Worker> workers_;
+  int bitcode_fd_ = -1;
   PoolStats stats_;
 };
 

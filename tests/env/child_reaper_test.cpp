@@ -58,7 +58,7 @@ TEST(ChildReaper, PoolWorkersAreGoneAfterThePoolWithoutAWait) {
   auto program = test::load_or_die(test::example("matrix.c"));
   std::vector<pid_t> pids;
   {
-    WorkerPool pool(*program.module, {.jobs = 2});
+    WorkerPool pool(*program.module, {.jobs = 2, .fork_server = false});  // our own children
     std::vector<EvalRequest> reqs(4, EvalRequest{.pipeline = "default<Oz>"});
     for (const auto& r : pool.run(reqs)) ASSERT_TRUE(r.ok()) << r.message;
     pids = pool.worker_pids();
