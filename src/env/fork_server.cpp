@@ -1,6 +1,7 @@
 #include "env/fork_server.h"
 
 #include <fcntl.h>
+#include <spawn.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
@@ -9,11 +10,14 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <mutex>
 #include <unordered_map>
 
 #include "env/child_process.h"
+#include "env/worker_main.h"
 
 namespace cr1::env {
 namespace {
@@ -70,7 +74,16 @@ int recv_with_fds(int sock, int32_t& value, int* fds, size_t max) {
 
 // --- the server process ------------------------------------------------------
 
-[[noreturn]] void server_main(int ctrl, ForkServerEntry entry) {
+}  // namespace
+
+[[noreturn]] void run_fork_server(int ctrl) {
+  // Keep only stdio and the control socket: the caller's other files (worker sockets, databases)
+  // must not stay open in the server and its workers.
+  if (ctrl != 3) {
+    ::dup2(ctrl, 3);
+    ctrl = 3;
+  }
+  ::close_range(4, ~0U, 0);
   ::signal(SIGPIPE, SIG_IGN);
   // SIGCHLD through a signalfd: the loop learns of dead workers without a handler.
   sigset_t chld;
@@ -127,8 +140,7 @@ int recv_with_fds(int sock, int32_t& value, int* fds, size_t max) {
         ::dup2(got[0], 3);
         ::dup2(got[2], 4);
         ::close_range(5, ~0U, 0);
-        entry(3, 4);
-        ::_exit(0);
+        worker_main_from_bitcode(3, 4);
       }
       if (pid < 0) {
         ::close(status[0]);
@@ -148,14 +160,47 @@ int recv_with_fds(int sock, int32_t& value, int* fds, size_t max) {
 
 // --- the caller's side -------------------------------------------------------
 
+namespace {
+
+// The server as its own small program (cr1-fork-server: LLVM, no libtorch): a fork of it copies a
+// few dozen mappings instead of the ~1,600 of a process with libtorch's ~290 libraries (~8 ms a fork).
+// CR1_FORK_SERVER names it (empty: none); else the one this build made; else one beside this program.
+std::string server_program() {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (const char* env = std::getenv("CR1_FORK_SERVER")) return env;
+#ifdef CR1_FORK_SERVER_PATH
+  if (fs::exists(CR1_FORK_SERVER_PATH, ec)) return CR1_FORK_SERVER_PATH;
+#endif
+  fs::path beside = fs::read_symlink("/proc/self/exe", ec).parent_path() / "cr1-fork-server";
+  if (!ec && fs::exists(beside, ec)) return beside.string();
+  return {};
+}
+
 std::mutex g_mu;
 int g_ctrl = -1;
 pid_t g_server = -1;
 bool g_failed = false;  // could not start: callers fork for themselves from then on
 
-bool start_locked(ForkServerEntry entry) {
+bool start_locked() {
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return false;
+  if (std::string program = server_program(); !program.empty()) {
+    posix_spawn_file_actions_t actions;
+    ::posix_spawn_file_actions_init(&actions);
+    ::posix_spawn_file_actions_adddup2(&actions, sv[1], 3);  // dup2 clears close-on-exec
+    char* argv[] = {program.data(), nullptr};
+    pid_t pid = -1;
+    int err = ::posix_spawn(&pid, program.c_str(), &actions, nullptr, argv, environ);
+    ::posix_spawn_file_actions_destroy(&actions);
+    if (err == 0) {
+      ::close(sv[1]);
+      g_ctrl = sv[0];
+      g_server = pid;
+      return true;
+    }
+    // Not startable: fall back to a fork of this process.
+  }
   pid_t pid = ::fork();
   if (pid < 0) {
     ::close(sv[0]);
@@ -166,8 +211,7 @@ bool start_locked(ForkServerEntry entry) {
     // Keep only stdio and the control socket: the caller's other files (worker sockets, databases)
     // must not stay open in the server and its workers.
     ::dup2(sv[1], 3);
-    ::close_range(4, ~0U, 0);
-    server_main(3, entry);
+    run_fork_server(3);
   }
   ::close(sv[1]);
   g_ctrl = sv[0];
@@ -189,10 +233,10 @@ void drop_locked() {
 
 }  // namespace
 
-ForkedWorker fork_server_spawn(ForkServerEntry entry, int sock, int stderr_fd, int bitcode_fd) {
+ForkedWorker fork_server_spawn(int sock, int stderr_fd, int bitcode_fd) {
   std::lock_guard lock(g_mu);
   if (g_failed || sock < 0 || stderr_fd < 0 || bitcode_fd < 0) return {};
-  if (g_ctrl < 0 && !start_locked(entry)) {
+  if (g_ctrl < 0 && !start_locked()) {
     g_failed = true;
     return {};
   }

@@ -3,6 +3,8 @@
 #include "env/child_process.h"
 #include "env/child_reaper.h"
 #include "env/fork_server.h"
+#include "env/worker_frames.h"
+#include "env/worker_main.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -34,118 +36,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using json = nlohmann::json;
-
-// Frames on the worker socket: 4-byte little-endian length, then JSON.
-bool write_frame(int fd, const std::string& payload) {
-  std::string frame(4, '\0');
-  uint32_t n = static_cast<uint32_t>(payload.size());
-  std::memcpy(frame.data(), &n, 4);
-  frame += payload;
-  size_t off = 0;
-  while (off < frame.size()) {
-    ssize_t w = ::send(fd, frame.data() + off, frame.size() - off, MSG_NOSIGNAL);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    off += static_cast<size_t>(w);
-  }
-  return true;
-}
-
-// Pops one complete frame from `buf` into `payload`.
-bool pop_frame(std::string& buf, std::string& payload) {
-  if (buf.size() < 4) return false;
-  uint32_t n;
-  std::memcpy(&n, buf.data(), 4);
-  if (buf.size() < 4 + static_cast<size_t>(n)) return false;
-  payload.assign(buf, 4, n);
-  buf.erase(0, 4 + static_cast<size_t>(n));
-  return true;
-}
-
-// Blocking read of one frame (child side). False on EOF.
-bool read_frame_blocking(int fd, std::string& buf, std::string& payload) {
-  char chunk[65536];
-  while (!pop_frame(buf, payload)) {
-    ssize_t r = ::read(fd, chunk, sizeof chunk);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    buf.append(chunk, static_cast<size_t>(r));
-  }
-  return true;
-}
-
-// --- child side -----------------------------------------------------------
-
-int g_child_sock = -1;
-
-// LLVM's report_fatal_error lands here in a worker: answer "crashed" with the
-// reason, then die. The parent replaces the worker.
-void child_fatal_error_handler(void*, const char* reason, bool) {
-  json answer = {{"status", "crashed"}, {"message", fmt::format("LLVM ERROR: {}", reason)}, {"fatal", true}};
-  write_frame(g_child_sock, answer.dump());
-  ::_exit(70);
-}
-
-[[noreturn]] void child_main(const llvm::Module& module, int sock) {
-  g_child_sock = sock;
-  llvm::install_fatal_error_handler(child_fatal_error_handler, nullptr);
-  std::string buf, payload;
-  while (read_frame_blocking(sock, buf, payload)) {
-    json answer;
-    try {
-      json req = json::parse(payload);
-      std::string pipeline = req.at("pipeline").get<std::string>();
-      auto clone = llvm::CloneModule(module);
-      auto t0 = Clock::now();
-      auto st = ir::run_pipeline(*clone, pipeline, {.verify = req.value("verify", false)});
-      double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-      if (!st) {
-        EvalStatus status = st.error().kind == ErrorKind::verify         ? EvalStatus::invalid_ir
-                            : st.error().kind == ErrorKind::invalid_pass ? EvalStatus::invalid_pass
-                                                                         : EvalStatus::unsupported;
-        answer = {{"status", eval_status_name(status)}, {"message", st.error().message}, {"pass_seconds", secs}};
-      } else {
-        answer = {{"status", "ok"}, {"instruction_count", ir::count_instructions(*clone)}, {"pass_seconds", secs}};
-        std::string out = req.value("output_path", std::string());
-        if (!out.empty()) {
-          if (auto w = ir::write_module(*clone, out); !w)
-            answer = {{"status", "crashed"}, {"message", w.error().message}};
-        }
-      }
-    } catch (const std::exception& e) {
-      answer = {{"status", "crashed"}, {"message", fmt::format("worker: bad request: {}", e.what())}};
-    }
-    if (!write_frame(sock, answer.dump())) break;
-  }
-  ::_exit(0);
-}
-
-// A worker forked by the fork server: its module comes as bitcode.
-[[noreturn]] void server_worker_main(int sock, int bitcode_fd) {
-  std::string bitcode;
-  char chunk[65536];
-  off_t off = 0;
-  for (ssize_t r; (r = ::pread(bitcode_fd, chunk, sizeof chunk, off)) != 0; off += r) {
-    if (r < 0) {
-      if (errno == EINTR) {
-        r = 0;
-        continue;
-      }
-      ::_exit(71);
-    }
-    bitcode.append(chunk, static_cast<size_t>(r));
-  }
-  ::close(bitcode_fd);
-  llvm::LLVMContext context;
-  auto module = ir::parse_ir(bitcode, "module", context);
-  if (!module) {
-    std::fprintf(stderr, "worker: cannot parse the module's bitcode: %s\n", module.error().message.c_str());
-    ::_exit(71);
-  }
-  child_main(**module, sock);
-}
 
 }  // namespace
 
@@ -200,7 +90,7 @@ bool WorkerPool::spawn(Worker& w) {
   int err_fd = make_stderr_capture("cr1-worker-stderr");
   if (options_.fork_server) {
     int module_fd = bitcode_fd();
-    ForkedWorker f = module_fd >= 0 ? fork_server_spawn(server_worker_main, sv[1], err_fd, module_fd) : ForkedWorker{};
+    ForkedWorker f = module_fd >= 0 ? fork_server_spawn(sv[1], err_fd, module_fd) : ForkedWorker{};
     if (f.pid > 0) {
       ::close(sv[1]);
       w.pid = f.pid;
@@ -234,7 +124,7 @@ bool WorkerPool::spawn(Worker& w) {
     // stay open here, or their EOF would never be seen.
     ::dup2(sv[1], 3);
     ::close_range(4, ~0U, 0);
-    child_main(module_, 3);
+    worker_main(module_, 3);
   }
   ::close(sv[1]);
   w.pid = pid;

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -37,6 +38,10 @@ TEST(ForkServer, WorkersComeFromTheServerAndCountLikeDirectForks) {
   auto reqs = some_requests();
   auto a = served.run(reqs), b = direct.run(reqs);
   ASSERT_GT(fork_server_pid(), 0);
+  // The small program this build made, not a fork of this (test) process.
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/" + std::to_string(fork_server_pid()) + "/exe", ec);
+  EXPECT_EQ(exe.filename(), "cr1-fork-server") << exe;
   EXPECT_EQ(parent_of(served.worker_pids().at(0)), fork_server_pid());
   EXPECT_EQ(parent_of(direct.worker_pids().at(0)), ::getpid());
   for (size_t i = 0; i < reqs.size(); ++i) {
