@@ -4,6 +4,7 @@
 #include <spawn.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -13,11 +14,15 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
 #include <mutex>
 #include <unordered_map>
 
 #include "env/child_process.h"
 #include "env/worker_main.h"
+#include "util/process_cpu_time.h"
 
 namespace cr1::env {
 namespace {
@@ -74,6 +79,33 @@ int recv_with_fds(int sock, int32_t& value, int* fds, size_t max) {
 
 // --- the server process ------------------------------------------------------
 
+constexpr int32_t kCpuRequest = 1;  // tag of a request for the CPU time (no fds); 0 = fork a worker
+
+int64_t micros(const timeval& t) { return static_cast<int64_t>(t.tv_sec) * 1'000'000 + t.tv_usec; }
+
+// The server's CPU time and its workers', reaped or running, in microseconds.
+int64_t cpu_micros(const std::unordered_map<pid_t, int>& live) {
+  rusage self{}, children{};
+  ::getrusage(RUSAGE_SELF, &self);
+  ::getrusage(RUSAGE_CHILDREN, &children);
+  int64_t total = micros(self.ru_utime) + micros(self.ru_stime) + micros(children.ru_utime) + micros(children.ru_stime);
+  static const long ticks = ::sysconf(_SC_CLK_TCK);
+  for (const auto& [pid, fd] : live) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!std::getline(in, line) || line.rfind(')') == std::string::npos) continue;
+    std::istringstream rest(line.substr(line.rfind(')') + 2));
+    std::string field;
+    long long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {  // fields 14 and 15: utime, stime (clock ticks)
+      if (i == 14) utime = std::atoll(field.c_str());
+      if (i == 15) stime = std::atoll(field.c_str());
+    }
+    total += (utime + stime) * 1'000'000 / ticks;
+  }
+  return total;
+}
+
 }  // namespace
 
 [[noreturn]] void run_fork_server(int ctrl) {
@@ -119,6 +151,11 @@ int recv_with_fds(int sock, int32_t& value, int* fds, size_t max) {
     int got[3] = {-1, -1, -1};
     int n = recv_with_fds(ctrl, tag, got, 3);
     if (n < 0) ::_exit(0);  // the caller is gone
+    if (n == 0 && tag == kCpuRequest) {
+      int64_t micros = cpu_micros(status_pipe);
+      [[maybe_unused]] ssize_t w = ::send(ctrl, &micros, sizeof micros, MSG_NOSIGNAL);
+      continue;
+    }
     if (n != 3) {
       for (int i = 0; i < n; ++i) ::close(got[i]);
       send_with_fds(ctrl, -1, nullptr, 0);
@@ -231,6 +268,23 @@ void drop_locked() {
   g_server = -1;
 }
 
+// Registered with process_cpu_time (util): the workers are the server's children, not ours, so
+// RUSAGE_CHILDREN alone would miss their CPU time while the server lives.
+double cpu_seconds_of_server() {
+  std::lock_guard lock(g_mu);
+  if (g_ctrl < 0) return 0;
+  int64_t micros = 0;
+  if (!send_with_fds(g_ctrl, kCpuRequest, nullptr, 0)) return 0;
+  ssize_t r;
+  while ((r = ::recv(g_ctrl, &micros, sizeof micros, 0)) < 0 && errno == EINTR) {
+  }
+  if (r != sizeof micros) {
+    drop_locked();
+    return 0;
+  }
+  return static_cast<double>(micros) * 1e-6;
+}
+
 }  // namespace
 
 ForkedWorker fork_server_spawn(int sock, int stderr_fd, int bitcode_fd) {
@@ -240,6 +294,8 @@ ForkedWorker fork_server_spawn(int sock, int stderr_fd, int bitcode_fd) {
     g_failed = true;
     return {};
   }
+  static const bool registered = (add_children_cpu_source(cpu_seconds_of_server), true);
+  (void)registered;
   const int fds[3] = {sock, stderr_fd, bitcode_fd};
   int32_t pid = -1;
   int status_fd = -1;

@@ -12,4 +12,9 @@ struct ProcessCpuTime {
 
 ProcessCpuTime process_cpu_time_now();
 
+// Adds to children_seconds the CPU time of processes that work for this one but are not its
+// waited-for children (env's fork server and the workers it forks and reaps); `source` returns
+// their seconds so far. Thread-safe.
+void add_children_cpu_source(double (*source)());
+
 }  // namespace cr1

@@ -12,6 +12,7 @@
 
 #include "env/worker_pool.h"
 #include "test_support.h"
+#include "util/process_cpu_time.h"
 
 namespace cr1::env {
 namespace {
@@ -79,6 +80,20 @@ TEST(ForkServer, AHangingServedWorkerIsKilledAtItsDeadline) {
   auto r = pool.run_one({.pipeline = slow});
   EXPECT_EQ(r.status, EvalStatus::timeout);
   EXPECT_TRUE(pool.run_one({.pipeline = "function(sroa)"}).ok());
+}
+
+TEST(ForkServer, TheWorkersCpuTimeCountsAsThisProcesssChildren) {
+  test::TempDir dir;
+  auto prog = test::load_or_die(dir.file("big.c", test::big_c_program(150)));
+  WorkerPool pool(*prog.module, {.jobs = 1});
+  ASSERT_TRUE(pool.run_one({.pipeline = "function(sroa)"}).ok());
+  const double before = process_cpu_time_now().children_seconds;
+  std::string slow;
+  for (int i = 0; i < 10; ++i) slow += (slow.empty() ? "" : ",") + std::string("default<O3>");
+  auto r = pool.run_one({.pipeline = slow});
+  ASSERT_TRUE(r.ok()) << r.message;
+  // The worker still runs (not reaped by anyone): its CPU time comes through the server.
+  EXPECT_GE(process_cpu_time_now().children_seconds - before, 0.5 * r.pass_seconds) << r.pass_seconds;
 }
 
 TEST(ForkServer, ADeadServerIsReplacedAndNoRequestIsLost) {
