@@ -6,9 +6,13 @@
 // abort or timeout kills only that worker. The pool reports a typed failure
 // and forks a fresh worker, so the caller never dies and no request is lost.
 //
-// Why fork: the children inherit the parsed module copy-on-write, so starting
-// one costs a fork, not a parse. The pool is driven by one thread with poll();
-// it is not thread-safe (use one pool per thread).
+// How workers start: by default the fork server (fork_server.h), a small
+// process, forks them and they parse the module from bitcode (a fork of a big
+// caller with libtorch and a model cost ~10 ms); with fork_server off, or when
+// there is no server, the pool forks them itself and they inherit the parsed
+// module copy-on-write. Retired workers are killed and not waited for
+// (child_reaper.h). The pool is driven by one thread with poll(); it is not
+// thread-safe (use one pool per thread).
 #pragma once
 
 #include <sys/types.h>
