@@ -70,5 +70,45 @@ TEST(Sampling, DrawsFollowTheDistribution) {
   EXPECT_LT(first, 850);
 }
 
+// The written-out row sampler keeps exactly what the tensor chain keeps: over many draws, every token
+// drawn survives apply_top_k + apply_top_p, and every survivor is drawn sometimes; greedy is the
+// penalized argmax; one random64 per draw, so the stream after it does not depend on the logits.
+TEST(Sampling, TheCpuRowSamplerDrawsFromTheChainsSurvivors) {
+  auto gen0 = at::make_generator<at::CPUGeneratorImpl>(5);
+  for (double p : {1.0, 0.9, 0.5}) {
+    auto logits = at::randn({1, 64}, gen0).mul_(2);
+    auto seen = at::zeros({1, 64}, at::kBool);
+    seen.narrow(1, 0, 10).fill_(true);
+    SamplingOptions s{.temperature = 0.7, .top_k = 12, .top_p = p, .repetition_penalty = 1.3};
+    auto kept = logits.clone();
+    apply_repetition_penalty(kept, seen, s.repetition_penalty);
+    apply_temperature(kept, s.temperature);
+    apply_top_k(kept, s.top_k);
+    apply_top_p(kept, s.top_p);
+    auto survivors = at::isfinite(kept)[0];
+    auto gen = make_seeded_generator(at::kCPU, 3);
+    std::vector<int> drawn(64, 0);
+    for (int i = 0; i < 4000; ++i)
+      ++drawn[sample_row_cpu(logits.data_ptr<float>(), 64, seen.data_ptr<bool>(), s, &gen)];
+    for (int v = 0; v < 64; ++v) {
+      if (!survivors[v].item<bool>()) EXPECT_EQ(drawn[v], 0) << "p " << p << " token " << v;
+      else EXPECT_GT(drawn[v], 0) << "p " << p << " token " << v;
+    }
+    SamplingOptions greedy = s;
+    greedy.greedy = true;
+    auto penalized = logits.clone();
+    apply_repetition_penalty(penalized, seen, s.repetition_penalty);
+    EXPECT_EQ(sample_row_cpu(logits.data_ptr<float>(), 64, seen.data_ptr<bool>(), greedy, nullptr),
+              penalized.argmax(-1).item<int64_t>());
+  }
+  // One draw per call: two different rows leave the generator in the same state.
+  auto a = make_seeded_generator(at::kCPU, 9), b = make_seeded_generator(at::kCPU, 9);
+  auto l1 = at::randn({1, 50}), l2 = at::randn({1, 50});
+  SamplingOptions s{.temperature = 1.0, .top_k = 0, .top_p = 1.0};
+  sample_row_cpu(l1.data_ptr<float>(), 50, nullptr, s, &a);
+  sample_row_cpu(l2.data_ptr<float>(), 50, nullptr, s, &b);
+  EXPECT_EQ(sample_row_cpu(l1.data_ptr<float>(), 50, nullptr, s, &a), sample_row_cpu(l1.data_ptr<float>(), 50, nullptr, s, &b));
+}
+
 }  // namespace
 }  // namespace cr1::model
