@@ -66,7 +66,8 @@ struct ModelPolicyOptions {
   // Prompt-lookup speculative decoding (model::GenerationOptions::lookup_draft_tokens): up to this many
   // tokens guessed from the conversation itself and checked in one forward, when one turn is being
   // generated alone; the tokens are those of plain decoding. 0: one forward per token.
-  int64_t lookup_draft_tokens = 8;
+  // 15: a forward of 16 rows still goes through the few-rows product (model/small_gemm.h).
+  int64_t lookup_draft_tokens = 15;
   int64_t lookup_min_ngram = 1;     // the shortest n-gram match that drafts
   // Drafts from the n-gram statistics of the SFT trajectories' assistant turns (model/ngram_drafter.h,
   // built by `agent draft-table`), before prompt lookup; the draft length is lookup_draft_tokens. open()
