@@ -37,6 +37,17 @@ struct Geometry {
   float scale;
 };
 
+// The two-source shuffles of a butterfly stage of size b: the low and high halves of each pair of
+// b-blocks (shared by the transpose and the reduction below).
+#define CR1_LO8 (vi16{0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23})
+#define CR1_HI8 (vi16{8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31})
+#define CR1_LO4 (vi16{0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27})
+#define CR1_HI4 (vi16{4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31})
+#define CR1_LO2 (vi16{0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29})
+#define CR1_HI2 (vi16{2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31})
+#define CR1_LO1 (vi16{0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30})
+#define CR1_HI1 (vi16{1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31})
+
 // Transposes 16 rows of 16 floats in registers: after it, rows[i][j] is the old rows[j][i]. Four
 // butterfly stages swap the off-diagonal blocks of size 8, 4, 2, 1.
 CR1_SIMD_INLINE void transpose16(vf16* rows) {
@@ -48,14 +59,10 @@ CR1_SIMD_INLINE void transpose16(vf16* rows) {
       rows[i] = lo;                                      \
       rows[i + (b)] = hi;                                \
     }
-  CR1_STAGE(8, (vi16{0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23}),
-            (vi16{8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31}))
-  CR1_STAGE(4, (vi16{0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27}),
-            (vi16{4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31}))
-  CR1_STAGE(2, (vi16{0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29}),
-            (vi16{2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31}))
-  CR1_STAGE(1, (vi16{0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30}),
-            (vi16{1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31}))
+  CR1_STAGE(8, CR1_LO8, CR1_HI8)
+  CR1_STAGE(4, CR1_LO4, CR1_HI4)
+  CR1_STAGE(2, CR1_LO2, CR1_HI2)
+  CR1_STAGE(1, CR1_LO1, CR1_HI1)
 #undef CR1_STAGE
 }
 
@@ -65,17 +72,22 @@ CR1_SIMD_INLINE vf16 reduce16(vf16* acc) {
 #define CR1_FOLD(n, LO, HI)                                                                       \
   for (int i = 0; i < (n); ++i)                                                                   \
     acc[i] = __builtin_shuffle(acc[i], acc[i + (n)], LO) + __builtin_shuffle(acc[i], acc[i + (n)], HI);
-  CR1_FOLD(8, (vi16{0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23}),
-           (vi16{8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31}))
-  CR1_FOLD(4, (vi16{0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27}),
-           (vi16{4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31}))
-  CR1_FOLD(2, (vi16{0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29}),
-           (vi16{2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31}))
-  CR1_FOLD(1, (vi16{0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30}),
-           (vi16{1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31}))
+  CR1_FOLD(8, CR1_LO8, CR1_HI8)
+  CR1_FOLD(4, CR1_LO4, CR1_HI4)
+  CR1_FOLD(2, CR1_LO2, CR1_HI2)
+  CR1_FOLD(1, CR1_LO1, CR1_HI1)
 #undef CR1_FOLD
   return acc[0];
 }
+#undef CR1_LO8
+#undef CR1_HI8
+#undef CR1_LO4
+#undef CR1_HI4
+#undef CR1_LO2
+#undef CR1_HI2
+#undef CR1_LO1
+#undef CR1_HI1
+
 
 // Scores of one row against the block's keys read in place (D a multiple of 16): for a tile of few
 // rows (decode) this is cheaper than transposing the block, whose cost no other rows would share.
