@@ -1,5 +1,6 @@
 #include "model/small_gemm.h"
 
+#include <cmath>
 #include <cstring>
 
 #include <ATen/Parallel.h>
@@ -43,7 +44,8 @@ __attribute__((target("avx2,fma"))) void block(const float* x, int64_t rows, con
                                                 float* y, int64_t out, int64_t in, int64_t o0, int64_t o1) {
   const int64_t vin = in / 8 * 8;
   auto tail = [&](const Weight* w, const float* xr, float s) {
-    for (int64_t i = vin; i < in; ++i) s += widen(w[i]) * xr[i];
+    // An explicit fma, so that the f32 and bf16 kernels round the tail alike whatever the compiler contracts.
+    for (int64_t i = vin; i < in; ++i) s = std::fma(widen(w[i]), xr[i], s);
     return s;
   };
   int64_t o = o0;

@@ -8,7 +8,6 @@
 #include "model/generation.h"
 #include "model/language_model.h"
 #include "model_test_helpers.h"
-#include "test_support.h"
 #include "util/atomic_file.h"
 
 namespace cr1::model {
@@ -35,7 +34,7 @@ TEST(NgramDrafter, WalksTheMostFrequentNextTokens) {
 }
 
 TEST(NgramDrafter, SavesAndLoadsTheSameTable) {
-  cr1::test::TempDir dir;
+  test::ScratchDir dir;
   const std::vector<Seq> seqs = {{1, 2, 3, 4, 5, 6, 1, 2, 3, 7}, {4, 5, 6, 1, 2}};
   auto d = NgramDrafter::build(seqs, {.max_ngram = 4, .min_ngram = 1, .min_count = 1});
   ASSERT_TRUE(d.save(dir.path / "drafts.bin"));
