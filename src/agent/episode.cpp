@@ -59,9 +59,7 @@ void verify_answer(EpisodeRecord& r, const std::optional<ir::PassSequence>& answ
     r.verified_status = env::eval_status_name(v.answer.status);
     if (v.answer.ok()) {
       r.answer_count = v.answer.instruction_count;
-      r.over_oz = r.oz_count ? (static_cast<double>(r.oz_count) - static_cast<double>(r.answer_count)) /
-                                   static_cast<double>(r.oz_count)
-                             : 0.0;
+      r.over_oz = env::over_oz_fraction(r.oz_count, r.answer_count);
     }
   }
   r.verify_seconds = since(t0);

@@ -138,8 +138,7 @@ class ToolboxImpl final : public Toolbox {
     if (!oz) return error_json(fmt::format("instrcount: {}", oz.error().message));
     env::EvalResult r = (*session)->evaluate(*seq);
     if (!r.ok()) return error_json(fmt::format("instrcount: {}: {}", filename, failure_cause(r, o_.timeout_seconds)));
-    double over = *oz ? (static_cast<double>(*oz) - static_cast<double>(r.instruction_count)) / static_cast<double>(*oz)
-                      : 0.0;
+    const double over = env::over_oz_fraction(*oz, r.instruction_count);
     return {{"status", "success"},
             {"filename", filename},
             {"instruction_count", r.instruction_count},

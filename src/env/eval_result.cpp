@@ -41,4 +41,9 @@ void from_json(const nlohmann::json& j, EvalResult& r) {
   r.from_cache = j.value("from_cache", false);
 }
 
+double over_oz_fraction(uint64_t oz, uint64_t count) {
+  if (oz == 0) return 0;
+  return (static_cast<double>(oz) - static_cast<double>(count)) / static_cast<double>(oz);
+}
+
 }  // namespace cr1::env

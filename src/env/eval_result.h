@@ -39,6 +39,9 @@ struct EvalResult {
   bool cacheable() const { return status != EvalStatus::timeout && status != EvalStatus::unsupported; }
 };
 
+// OverOz of `count` against the -Oz count `oz` as a fraction, (oz - count) / oz; 0 when oz is 0.
+double over_oz_fraction(uint64_t oz, uint64_t count);
+
 void to_json(nlohmann::json& j, const EvalResult& r);
 void from_json(const nlohmann::json& j, EvalResult& r);
 

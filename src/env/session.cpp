@@ -97,8 +97,7 @@ Expected<uint64_t> Session::oz_count() {
 Expected<double> Session::over_oz(uint64_t instruction_count) {
   auto oz = oz_count();
   if (!oz) return oz.take_error();
-  if (*oz == 0) return 0.0;
-  return (static_cast<double>(*oz) - static_cast<double>(instruction_count)) / static_cast<double>(*oz);
+  return over_oz_fraction(*oz, instruction_count);
 }
 
 EvalResult Session::verify(const ir::PassSequence& sequence, const std::filesystem::path& out) {

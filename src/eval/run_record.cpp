@@ -38,11 +38,6 @@ std::string budget_label(const search::Budget& budget) {
   return evals.empty() ? (secs.empty() ? "unlimited" : secs) : evals;
 }
 
-double over_oz_fraction(uint64_t oz, uint64_t count) {
-  if (oz == 0) return 0;
-  return (static_cast<double>(oz) - static_cast<double>(count)) / static_cast<double>(oz);
-}
-
 void to_json(nlohmann::json& j, const RunRecord& r) {
   nlohmann::json trace = nlohmann::json::array();
   for (const auto& p : r.trace) trace.push_back({{"evaluations", p.evaluations}, {"seconds", p.seconds}, {"best_count", p.best_count}});

@@ -62,8 +62,8 @@ std::string run_key(const std::string& program, const std::string& method, uint6
 // "200 evals", "10 s", "200 evals / 10 s".
 std::string budget_label(const search::Budget& budget);
 
-// OverOz of `count` against `oz` as a fraction (0 when oz is 0).
-double over_oz_fraction(uint64_t oz, uint64_t count);
+// OverOz of `count` against `oz` as a fraction (0 when oz is 0); defined beside EvalResult.
+using env::over_oz_fraction;
 
 void to_json(nlohmann::json& j, const RunRecord& r);
 void from_json(const nlohmann::json& j, RunRecord& r);

@@ -114,13 +114,10 @@ TuneResult SearchContext::finish(const std::string& method) {
   r.failures = failures_;
   r.seconds = elapsed();
   r.trace = trace_;
-  auto fraction = [&](uint64_t n) {
-    return oz_count_ ? (static_cast<double>(oz_count_) - static_cast<double>(n)) / static_cast<double>(oz_count_) : 0.0;
-  };
   if (best_count_) {
     r.best_raw = space_.to_sequence(best_);
     r.best_raw_count = *best_count_;
-    r.over_oz_raw = fraction(*best_count_);
+    r.over_oz_raw = env::over_oz_fraction(oz_count_, *best_count_);
   }
   if (best_count_ && *best_count_ < oz_count_) {
     r.answer = r.best_raw;
