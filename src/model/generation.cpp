@@ -337,24 +337,14 @@ std::vector<GenerationResult> generate_rows(const Qwen2Model& model, const std::
   return run_generation(
       model, prompts, row_options, decode, [&](at::Tensor logits, const at::Tensor& seen, const std::vector<int64_t>& active) {
         const int64_t n = static_cast<int64_t>(active.size());
-        if (logits.device().is_cpu() && logits.scalar_type() == at::kFloat) {  // row by row, written out
-          const auto l = logits.contiguous();
-          const auto seen_bool = seen.defined() ? seen.to(at::kBool).contiguous() : at::Tensor();
-          const int64_t V = l.size(1);
-          auto out = at::empty({n}, long_device);
-          for (int64_t r = 0; r < n; ++r) {
+        if (samples_row_by_row(logits))
+          return sample_rows_cpu(logits, seen, [&](int64_t r) {
             const auto i = active[r];
             const auto& s = options[i].sampling;
-            at::Generator* g = nullptr;
-            if (!s.greedy && s.temperature > 0) {
-              if (!generators[i]) generators[i] = make_seeded_generator(device, options[i].seed);
-              g = &*generators[i];
-            }
-            out.data_ptr<int64_t>()[r] = sample_row_cpu(
-                l.data_ptr<float>() + r * V, V, seen_bool.defined() ? seen_bool.data_ptr<bool>() + r * V : nullptr, s, g);
-          }
-          return out;
-        }
+            if (s.greedy || s.temperature <= 0) return RowDraw{&s, nullptr};
+            if (!generators[i]) generators[i] = make_seeded_generator(device, options[i].seed);
+            return RowDraw{&s, &*generators[i]};
+          });
         // Rows with the same settings go through the chain together (every step is row-wise, so a row's
         // result is what it would be alone); each sampled row then draws from its own generator.
         std::vector<bool> done(active.size(), false);

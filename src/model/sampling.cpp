@@ -92,17 +92,25 @@ int64_t sample_row_cpu(const float* logits, int64_t V, const bool* seen, const S
   return cand[keep - 1];
 }
 
-at::Tensor sample_tokens(at::Tensor logits, const at::Tensor& seen, const SamplingOptions& o, at::Generator& generator) {
-  if (logits.device().is_cpu() && logits.scalar_type() == at::kFloat && logits.dim() == 2) {
-    const auto l = logits.contiguous();
-    const auto s = seen.defined() ? seen.to(at::kBool).contiguous() : at::Tensor();
-    const int64_t B = l.size(0), V = l.size(1);
-    auto out = at::empty({B}, at::TensorOptions().dtype(at::kLong));
-    for (int64_t b = 0; b < B; ++b)
-      out.data_ptr<int64_t>()[b] = sample_row_cpu(l.data_ptr<float>() + b * V, V,
-                                                  s.defined() ? s.data_ptr<bool>() + b * V : nullptr, o, &generator);
-    return out;
+bool samples_row_by_row(const at::Tensor& logits) {
+  return logits.device().is_cpu() && logits.scalar_type() == at::kFloat && logits.dim() == 2;
+}
+
+at::Tensor sample_rows_cpu(const at::Tensor& logits, const at::Tensor& seen, const std::function<RowDraw(int64_t)>& row) {
+  const auto l = logits.contiguous();
+  const auto s = seen.defined() ? seen.to(at::kBool).contiguous() : at::Tensor();
+  const int64_t B = l.size(0), V = l.size(1);
+  auto out = at::empty({B}, at::TensorOptions().dtype(at::kLong));
+  for (int64_t b = 0; b < B; ++b) {
+    const RowDraw r = row(b);
+    out.data_ptr<int64_t>()[b] = sample_row_cpu(l.data_ptr<float>() + b * V, V,
+                                                s.defined() ? s.data_ptr<bool>() + b * V : nullptr, *r.options, r.generator);
   }
+  return out;
+}
+
+at::Tensor sample_tokens(at::Tensor logits, const at::Tensor& seen, const SamplingOptions& o, at::Generator& generator) {
+  if (samples_row_by_row(logits)) return sample_rows_cpu(logits, seen, [&](int64_t) { return RowDraw{&o, &generator}; });
   if (seen.defined()) apply_repetition_penalty(logits, seen, o.repetition_penalty);
   if (o.greedy || o.temperature <= 0) return logits.argmax(-1);
   apply_temperature(logits, o.temperature);

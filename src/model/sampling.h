@@ -4,6 +4,8 @@
 // Torch header: model/ and train/ only.
 #pragma once
 
+#include <functional>
+
 #include <ATen/ATen.h>
 
 #include "model/generation_options.h"
@@ -33,6 +35,16 @@ at::Tensor sample_tokens(at::Tensor logits, const at::Tensor& seen, const Sampli
 // null when greedy. sample_tokens takes this path for CPU f32 logits, row by row, in order.
 int64_t sample_row_cpu(const float* logits, int64_t vocab, const bool* seen, const SamplingOptions& options,
                        at::Generator* generator);
+
+// Whether `logits` ((B, V)) take sample_row_cpu: CPU f32.
+bool samples_row_by_row(const at::Tensor& logits);
+// sample_row_cpu over each row b of (B, V) logits, in order, with that row's settings and generator.
+struct RowDraw {
+  const SamplingOptions* options;
+  at::Generator* generator;  // null when greedy
+};
+at::Tensor sample_rows_cpu(const at::Tensor& logits, const at::Tensor& seen,
+                           const std::function<RowDraw(int64_t)>& row);
 
 // A private generator on `device`, seeded (the CPU and CUDA kinds alike, without CUDA headers).
 at::Generator make_seeded_generator(at::Device device, uint64_t seed);
